@@ -1,0 +1,25 @@
+"""xpops: ML and vision operations written once against the Python array API standard.
+
+Every function takes arrays of any array-API library (NumPy, PyTorch, JAX, CuPy, Dask,
+array-api-strict) and returns arrays of the same library, on the same device.
+"""
+
+from .impl.activations import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
+from .impl.cross_entropy import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "softmax",
+    "log_softmax",
+    "logsumexp",
+    "sigmoid",
+    "log_sigmoid",
+    "cross_entropy",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+]

@@ -1,0 +1,1 @@
+"""Small shared helpers: namespace/device/dtype, validation, missing primitives."""

@@ -1,0 +1,73 @@
+"""Namespace, device and dtype helpers shared by every op."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import array_api_compat
+from array_api_compat import array_namespace, device, is_array_api_obj
+
+__all__ = [
+    "array_namespace",
+    "device",
+    "is_array_api_obj",
+    "is_concrete",
+    "is_real_floating",
+    "is_integer",
+    "default_float",
+    "default_int",
+    "can_mutate",
+]
+
+
+def is_concrete(x: Any) -> bool:
+    """True when the values of ``x`` can be read now.
+
+    False only for JAX tracers (under ``jit``/``grad``/``vmap``) and for Dask arrays,
+    the two cases where reading values would break the transformation or force a
+    compute. array-api-compat's ``is_lazy_array`` is True for every JAX array, eager
+    ones too, so it is the wrong test for "may I validate values here".
+    """
+    if array_api_compat.is_dask_array(x):
+        return False
+    if "jax" in sys.modules and array_api_compat.is_jax_array(x):
+        import jax
+
+        return not isinstance(x, jax.core.Tracer)
+    return True
+
+
+def is_real_floating(xp: Any, x: Any) -> bool:
+    return bool(xp.isdtype(x.dtype, "real floating"))
+
+
+def is_integer(xp: Any, x: Any) -> bool:
+    return bool(xp.isdtype(x.dtype, "integral"))
+
+
+def _default_dtypes(xp: Any, dev: Any) -> dict:
+    info = xp.__array_namespace_info__()
+    try:
+        return info.default_dtypes(device=dev)
+    except (TypeError, ValueError):  # some namespaces only describe their default device
+        return info.default_dtypes()
+
+
+def default_float(xp: Any, dev: Any) -> Any:
+    """The namespace's default real floating dtype on ``dev`` (float32 for JAX without x64)."""
+    return _default_dtypes(xp, dev)["real floating"]
+
+
+def default_int(xp: Any, dev: Any) -> Any:
+    """The namespace's default integer dtype on ``dev`` (int32 where int64 is absent)."""
+    return _default_dtypes(xp, dev)["integral"]
+
+
+def can_mutate(x: Any) -> bool:
+    """True when intermediates derived from ``x`` may be updated in place.
+
+    Only for NumPy: in-place updates save a full-size allocation there, while JAX
+    arrays are immutable and torch autograd rejects in-place edits of saved tensors.
+    """
+    return array_api_compat.is_numpy_array(x)

@@ -1,0 +1,72 @@
+"""Argument validation. Messages name the parameter and show the offending value."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from .namespace import is_concrete
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def check_real_floating(xp: Any, x: Any, name: str) -> None:
+    if not xp.isdtype(x.dtype, "real floating"):
+        msg = f"`{name}` must have a real floating dtype, got {x.dtype}"
+        raise TypeError(msg)
+
+
+def check_integer(xp: Any, x: Any, name: str) -> None:
+    if not xp.isdtype(x.dtype, "integral"):
+        msg = f"`{name}` must have an integer dtype, got {x.dtype}"
+        raise TypeError(msg)
+
+
+def check_choice(value: Any, name: str, choices: Collection[Any]) -> None:
+    if value not in choices:
+        msg = f"`{name}` must be one of {tuple(choices)!r}, got {value!r}"
+        raise ValueError(msg)
+
+
+def normalize_axis(axis: Any, ndim: int, name: str = "axis") -> int:
+    """Return ``axis`` as a non-negative int, or raise naming the array rank."""
+    if isinstance(axis, bool) or not isinstance(axis, int):
+        msg = f"`{name}` must be an int, got {axis!r}"
+        raise TypeError(msg)
+    if not -ndim <= axis < ndim:
+        msg = f"`{name}`={axis} is out of range for an array of rank {ndim}"
+        raise ValueError(msg)
+    return axis % ndim
+
+
+def check_same_shape(a: Any, b: Any, name_a: str, name_b: str) -> None:
+    if tuple(a.shape) != tuple(b.shape):
+        msg = (
+            f"`{name_b}` must have the shape of `{name_a}`, "
+            f"got {name_b}.shape={tuple(b.shape)} and {name_a}.shape={tuple(a.shape)}"
+        )
+        raise ValueError(msg)
+
+
+def check_broadcastable(x: Any, shape: tuple, name: str, to: str) -> None:
+    """Raise unless ``x`` broadcasts to exactly ``shape`` (the shape of parameter ``to``)."""
+    src, dst = tuple(x.shape), tuple(shape)
+    ok = len(src) <= len(dst) and all(
+        s in (1, d) for s, d in zip(reversed(src), reversed(dst), strict=False)
+    )
+    if not ok:
+        msg = f"`{name}` of shape {src} does not broadcast to the shape of `{to}` {dst}"
+        raise ValueError(msg)
+
+
+def check_in_unit_interval(xp: Any, x: Any, name: str) -> None:
+    """Raise when a concrete array holds values outside [0, 1] (NaN passes through)."""
+    if not is_concrete(x) or x.size == 0:
+        return
+    bad = xp.any((x < 0) | (x > 1))
+    if bool(bad):
+        msg = (
+            f"`{name}` must lie in [0, 1]; got values in "
+            f"[{float(xp.min(x))}, {float(xp.max(x))}]"
+        )
+        raise ValueError(msg)

@@ -1,0 +1,1 @@
+"""Implementations in array-API code: one module per family."""

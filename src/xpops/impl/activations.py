@@ -1,0 +1,161 @@
+"""Softmax family and sigmoids, numerically stable on every backend.
+
+All reductions run over ``axis`` after subtracting the row maximum, so any finite
+input is safe from overflow. ``where=False`` entries are excluded from the row: they
+get 0 from ``softmax``, -inf from ``log_softmax``, and contribute nothing to
+``logsumexp``. A row with nothing left gives 0 / -inf / -inf respectively.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._lib.namespace import array_namespace, can_mutate, device
+from .._lib.validation import (
+    check_broadcastable,
+    check_real_floating,
+    normalize_axis,
+)
+
+__all__ = ["softmax", "log_softmax", "logsumexp", "sigmoid", "log_sigmoid"]
+
+
+def _prepare(x: Any, axis: int, where: Any) -> tuple[Any, Any, int, Any]:
+    """Shared script: namespace, validation, and the broadcast boolean mask (or None)."""
+    xp = array_namespace(x) if where is None else array_namespace(x, where)
+    check_real_floating(xp, x, "x")
+    axis = normalize_axis(axis, x.ndim)
+    if where is not None:
+        if where.dtype != xp.bool:
+            msg = f"`where` must be a boolean array, got dtype {where.dtype}"
+            raise TypeError(msg)
+        check_broadcastable(where, tuple(x.shape), "where", "x")
+        where = xp.broadcast_to(where, tuple(x.shape))
+    return xp, axis, where
+
+
+def _row_max(xp: Any, x: Any, axis: int, where: Any) -> tuple[Any, Any, Any]:
+    """Masked input, per-row maximum used as the shift, and rows with something included.
+
+    The shift of a row with nothing included is 0 rather than -inf, so that excluded
+    entries become exp(-inf) = 0 instead of NaN.
+    """
+    if where is None:
+        return x, xp.max(x, axis=axis, keepdims=True), None
+    neg_inf = xp.asarray(-xp.inf, dtype=x.dtype, device=device(x))
+    masked = xp.where(where, x, neg_inf)
+    included = xp.any(where, axis=axis, keepdims=True)
+    m = xp.max(masked, axis=axis, keepdims=True)
+    m = xp.where(included, m, xp.zeros_like(m))
+    return masked, m, included
+
+
+def softmax(x: Any, /, *, axis: int = -1, where: Any = None) -> Any:
+    r"""Softmax along ``axis``: :math:`e^{x_i - m} / \sum_j e^{x_j - m}` with m the row max.
+
+    Parameters
+    ----------
+    x : array of real floating dtype, any shape.
+    axis : the axis to normalise over.
+    where : optional boolean array broadcastable to ``x``; False entries are excluded
+        and get 0.
+
+    Returns an array of ``x``'s shape and dtype. A row whose included entries are all
+    -inf, or that holds +inf or NaN, is NaN throughout (excluded entries stay 0).
+
+    >>> import array_api_strict as xp
+    >>> softmax(xp.asarray([1000.0, 1000.0, 1000.0]))
+    Array([0.33333333, 0.33333333, 0.33333333], dtype=array_api_strict.float64)
+    """
+    xp, axis, where = _prepare(x, axis, where)
+    if x.shape[axis] == 0:
+        return xp.zeros_like(x)
+    masked, m, _ = _row_max(xp, x, axis, where)
+    e = xp.exp(masked - m)
+    s = xp.sum(e, axis=axis, keepdims=True)
+    if can_mutate(e):
+        e /= s
+        out = e
+    else:
+        out = e / s
+    if where is not None:
+        # a row with nothing included is 0/0 above
+        out = xp.where(where, out, xp.zeros_like(out))
+    return out
+
+
+def log_softmax(x: Any, /, *, axis: int = -1, where: Any = None) -> Any:
+    r"""Log of :func:`softmax`: :math:`(x_i - m) - \log \sum_j e^{x_j - m}`.
+
+    Computed from the shifted input, never as ``log(softmax(x))``, so
+    ``log_softmax([-1e4, 0, 1e4])`` is exactly ``[-2e4, -1e4, 0]``. Excluded entries
+    (``where=False``) are -inf. NaN rows follow :func:`softmax`.
+
+    >>> import array_api_strict as xp
+    >>> log_softmax(xp.asarray([-1e4, 0.0, 1e4]))
+    Array([-20000., -10000.,      0.], dtype=array_api_strict.float64)
+    """
+    xp, axis, where = _prepare(x, axis, where)
+    if x.shape[axis] == 0:
+        return xp.zeros_like(x)
+    masked, m, _ = _row_max(xp, x, axis, where)
+    shifted = masked - m
+    lse = xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+    if can_mutate(shifted):
+        shifted -= lse
+        return shifted
+    return shifted - lse
+
+
+def logsumexp(
+    x: Any, /, *, axis: int = -1, keepdims: bool = False, where: Any = None
+) -> Any:
+    r""":math:`\log \sum_i e^{x_i}` along ``axis``, computed as :math:`m + \log\sum e^{x_i - m}`.
+
+    Follows the mathematical limits: a row of all -inf (or with nothing included by
+    ``where``, or an empty axis) gives -inf, a row holding +inf gives +inf, NaN gives NaN.
+
+    >>> import array_api_strict as xp
+    >>> logsumexp(xp.asarray([1000.0, 1000.0]))
+    Array(1000.69314718, dtype=array_api_strict.float64)
+    """
+    xp, axis, where = _prepare(x, axis, where)
+    masked = x if where is None else xp.where(
+        where, x, xp.asarray(-xp.inf, dtype=x.dtype, device=device(x))
+    )
+    if x.shape[axis] == 0:
+        s = xp.sum(xp.exp(masked), axis=axis, keepdims=keepdims)
+        return xp.log(s)
+    m = xp.max(masked, axis=axis, keepdims=True)
+    # a non-finite maximum would turn x - m into NaN; the limits come out right with 0
+    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    out = xp.log(xp.sum(xp.exp(masked - m), axis=axis, keepdims=True)) + m
+    if not keepdims:
+        out = xp.squeeze(out, axis=axis)
+    return out
+
+
+def sigmoid(x: Any, /) -> Any:
+    r"""Logistic sigmoid :math:`1 / (1 + e^{-x})`, without overflow for large ``|x|``.
+
+    >>> import array_api_strict as xp
+    >>> sigmoid(xp.asarray([-1000.0, 0.0, 1000.0]))
+    Array([0. , 0.5, 1. ], dtype=array_api_strict.float64)
+    """
+    xp = array_namespace(x)
+    check_real_floating(xp, x, "x")
+    # exp(-|x|) never overflows; the two branches are the same function
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def log_sigmoid(x: Any, /) -> Any:
+    r""":math:`\log \sigma(x) = \min(x, 0) - \log(1 + e^{-|x|})`, stable for any ``x``.
+
+    >>> import array_api_strict as xp
+    >>> log_sigmoid(xp.asarray([-1000.0, 0.0]))
+    Array([-1000.        ,    -0.69314718], dtype=array_api_strict.float64)
+    """
+    xp = array_namespace(x)
+    check_real_floating(xp, x, "x")
+    return xp.minimum(x, xp.zeros_like(x)) - xp.log1p(xp.exp(-xp.abs(x)))
