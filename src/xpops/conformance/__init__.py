@@ -1,0 +1,1 @@
+"""Checking: backends, the conformance engine, reports and the pytest plugin."""
