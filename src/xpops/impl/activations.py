@@ -20,7 +20,7 @@ from .._lib.validation import (
 __all__ = ["softmax", "log_softmax", "logsumexp", "sigmoid", "log_sigmoid"]
 
 
-def _prepare(x: Any, axis: int, where: Any) -> tuple[Any, Any, int, Any]:
+def _prepare(x: Any, axis: int, where: Any) -> tuple[Any, int, Any]:
     """Shared script: namespace, validation, and the broadcast boolean mask (or None)."""
     xp = array_namespace(x) if where is None else array_namespace(x, where)
     check_real_floating(xp, x, "x")
@@ -103,8 +103,13 @@ def log_softmax(x: Any, /, *, axis: int = -1, where: Any = None) -> Any:
     lse = xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
     if can_mutate(shifted):
         shifted -= lse
-        return shifted
-    return shifted - lse
+        out = shifted
+    else:
+        out = shifted - lse
+    if where is not None:
+        # excluded entries of a NaN row would otherwise be -inf - NaN
+        out = xp.where(where, out, xp.asarray(-xp.inf, dtype=x.dtype, device=device(x)))
+    return out
 
 
 def logsumexp(
