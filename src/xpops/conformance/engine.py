@@ -1,0 +1,463 @@
+"""The conformance engine: run an implementation against a spec on one backend.
+
+For every (op, backend, float dtype) it draws cases with hypothesis and checks, per case:
+the output's namespace, device, dtype and shape; its values against the float64 oracle
+within the spec's tolerance; that inputs were not mutated; the spec's properties; and,
+on the first few cases, ``jax.jit`` (JAX backends, jit-able ops) and gradients against
+the native framework's autodiff (torch and JAX, differentiable ops). Named edge cases run
+the same checks; invalid cases must raise the stated exception naming the parameter.
+Failures carry the minimal input hypothesis shrinks to.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+
+from ..spec import Case, OpSpec, Unsupported
+from .backends import Backend
+
+__all__ = ["Failure", "OpResult", "check_op", "run_conformance", "compare"]
+
+JIT_CASES = 3  # drawn cases per dtype that also run under jax.jit
+GRAD_CASES = 3  # drawn cases per dtype whose gradients are compared with native autodiff
+GRAD_TOLERANCE = {"float32": (2e-3, 1e-4), "float64": (1e-9, 1e-10)}
+
+
+@dataclass
+class Failure:
+    check: str  # "values", "dtype", "invalid", "property: ...", "jit", "grad", "error", ...
+    dtype: str
+    message: str
+    reproducer: str = ""
+
+
+@dataclass
+class OpResult:
+    op: str
+    backend: str
+    status: str  # "pass", "fail", "not installed", "not provided"
+    cases: int = 0
+    max_abs_err: float = 0.0
+    worst_tolerance_ratio: float = 0.0  # max |got - want| / (atol + rtol |want|); <= 1 passes
+    checks: list[str] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    reason: str = ""
+
+
+class CheckFailed(AssertionError):
+    def __init__(self, check: str, message: str) -> None:
+        super().__init__(f"{check}: {message}")
+        self.check = check
+        self.message = message
+
+
+# ---------------------------------------------------------------------- comparison
+
+
+def compare(got: Any, want: Any, rtol: float, atol: float) -> tuple[float, float, str]:
+    """(max abs error, worst error / tolerance, problem or "") for two NumPy arrays.
+
+    NaN must match NaN and infinities must match exactly; finite values must satisfy
+    ``|got - want| <= atol + rtol * |want|``.
+    """
+    got = np.asarray(got, dtype=np.float64)
+    want = np.asarray(want, dtype=np.float64)
+    if got.shape != want.shape:
+        return np.inf, np.inf, f"shape {got.shape} != expected {want.shape}"
+    nan_got, nan_want = np.isnan(got), np.isnan(want)
+    if (nan_got != nan_want).any():
+        idx = np.argwhere(nan_got != nan_want)[0]
+        return np.inf, np.inf, (
+            f"NaN mismatch at {tuple(int(i) for i in idx)}: got {got[tuple(idx)]!r}, "
+            f"expected {want[tuple(idx)]!r}"
+        )
+    inf_want = np.isinf(want) & ~nan_want
+    if (got[inf_want] != want[inf_want]).any() or (np.isinf(got) & ~inf_want).any():
+        idx = np.argwhere((np.isinf(got) | inf_want) & (got != want))[0]
+        return np.inf, np.inf, (
+            f"infinity mismatch at {tuple(int(i) for i in idx)}: got {got[tuple(idx)]!r}, "
+            f"expected {want[tuple(idx)]!r}"
+        )
+    finite = np.isfinite(want)
+    if not finite.any():
+        return 0.0, 0.0, ""
+    err = np.abs(got[finite] - want[finite])
+    ratio = err / (atol + rtol * np.abs(want[finite]))
+    worst = int(np.argmax(ratio))
+    max_err, max_ratio = float(err.max()), float(ratio[worst])
+    if max_ratio > 1.0:
+        where = tuple(int(i) for i in np.argwhere(finite)[worst])
+        return max_err, max_ratio, (
+            f"value mismatch at {where}: got {got[where]!r}, expected {want[where]!r} "
+            f"(|err|={err[worst]:.3g} > atol={atol:g} + rtol={rtol:g}*|expected|)"
+        )
+    return max_err, max_ratio, ""
+
+
+def _as_tuple(x: Any) -> tuple[Any, ...]:
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+# ------------------------------------------------------------------------- runner
+
+
+class _Runner:
+    """Runs one implementation on one backend and float dtype, and checks each case."""
+
+    def __init__(
+        self, spec: OpSpec, impl: Callable[..., Any], backend: Backend, dtype: str,
+        result: OpResult,
+    ) -> None:
+        self.spec, self.impl, self.backend, self.dtype = spec, impl, backend, dtype
+        self.result = result
+        self.rtol, self.atol = spec.rtol_atol(dtype)
+        self.jit_left = JIT_CASES
+        self.grad_left = GRAD_CASES
+
+    # conversion ------------------------------------------------------------------
+    def _convert(self, v: Any) -> Any:
+        if isinstance(v, (np.ndarray, np.generic)):
+            v = np.asarray(v)
+            dtype = self.dtype if v.dtype.kind == "f" else None
+            return self.backend.asarray(v, dtype)
+        return v
+
+    def _rounded(self, v: Any) -> Any:
+        """What the oracle sees: floats rounded through the dtype under test."""
+        if isinstance(v, (np.ndarray, np.generic)) and v.dtype.kind == "f":
+            return np.asarray(v).astype(self.dtype).astype(np.float64)
+        return v
+
+    def convert(self, case: Case) -> tuple[list[Any], dict[str, Any]]:
+        return [self._convert(a) for a in case.args], {
+            k: self._convert(v) for k, v in case.kwargs.items()
+        }
+
+    def oracle(self, case: Case) -> tuple[np.ndarray, ...]:
+        args = [self._rounded(a) for a in case.args]
+        kwargs = {k: self._rounded(v) for k, v in case.kwargs.items()}
+        with np.errstate(all="ignore"):
+            return tuple(np.asarray(o) for o in _as_tuple(self.spec.oracle(*args, **kwargs)))
+
+    def call(self, fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> Any:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fn(*args, **kwargs)
+
+    def run_numpy(self, case: Case) -> Any:
+        args, kwargs = self.convert(case)
+        outs = tuple(self.backend.to_numpy(o) for o in _as_tuple(self.call(self.impl, args, kwargs)))
+        return outs[0] if len(outs) == 1 else outs
+
+    # checks ----------------------------------------------------------------------
+    def _record(self, max_err: float, ratio: float) -> None:
+        self.result.max_abs_err = max(self.result.max_abs_err, max_err)
+        self.result.worst_tolerance_ratio = max(self.result.worst_tolerance_ratio, ratio)
+
+    def _note(self, check: str) -> None:
+        if check not in self.result.checks:
+            self.result.checks.append(check)
+
+    def check_case(self, case: Case, *, drawn: bool) -> None:
+        self.result.cases += 1
+        args, kwargs = self.convert(case)
+        before = [self.backend.to_numpy(a) for a in (*args, *kwargs.values()) if _is_array(a)]
+        try:
+            outs = _as_tuple(self.call(self.impl, args, kwargs))
+        except Exception as exc:
+            raise CheckFailed("error", f"raised {type(exc).__name__}: {exc}") from exc
+        want = self.oracle(case)
+        if len(outs) != len(want):
+            raise CheckFailed("outputs", f"{len(outs)} outputs, expected {len(want)}")
+        got_np = []
+        for i, (out, exp) in enumerate(zip(outs, want, strict=True)):
+            got_np.append(self._check_output(i, out, exp))
+        self._note("namespace/device/dtype/shape")
+        self._note("values")
+        after = [self.backend.to_numpy(a) for a in (*args, *kwargs.values()) if _is_array(a)]
+        for b, a in zip(before, after, strict=True):
+            if not np.array_equal(b, a, equal_nan=True):
+                raise CheckFailed("mutation", "an input array was modified in place")
+        self._note("inputs unchanged")
+        if drawn:
+            self._check_properties(case)
+        if self.backend.library == "jax" and self.spec.capabilities.jit and self.jit_left > 0:
+            self.jit_left -= 1
+            self._check_jit(case, got_np)
+        if self.spec.capabilities.differentiable and self.grad_left > 0:
+            if self._check_grad(case, got_np):
+                self.grad_left -= 1
+
+    def _check_output(self, i: int, out: Any, exp: np.ndarray) -> np.ndarray:
+        from array_api_compat import array_namespace, is_array_api_obj
+
+        label = f"output {i}: " if i else ""
+        if not is_array_api_obj(out):
+            raise CheckFailed("namespace", f"{label}returned {type(out).__name__}, not an array")
+        if array_namespace(out) is not self.backend.xp:
+            raise CheckFailed(
+                "namespace", f"{label}array of {array_namespace(out).__name__}, expected "
+                f"{self.backend.xp.__name__}"
+            )
+        if not self.backend.same_device(out):
+            from array_api_compat import device
+
+            raise CheckFailed(
+                "device", f"{label}on {device(out)!r}, inputs on {self.backend.device!r}"
+            )
+        want_dtype = {"f": self.dtype, "b": "bool"}.get(exp.dtype.kind, self.backend.int_dtype)
+        got_dtype = self.backend.dtype_name(out)
+        if got_dtype != want_dtype:
+            raise CheckFailed("dtype", f"{label}dtype {got_dtype}, expected {want_dtype}")
+        got = self.backend.to_numpy(out)
+        if got.shape != exp.shape:
+            raise CheckFailed("shape", f"{label}shape {got.shape}, expected {exp.shape}")
+        max_err, ratio, problem = compare(got, exp, self.rtol, self.atol)
+        self._record(max_err, ratio)
+        if problem:
+            raise CheckFailed("values", label + problem)
+        return got
+
+    def _check_properties(self, case: Case) -> None:
+        for prop in self.spec.properties:
+            pairs = prop.check(self.run_numpy, case)
+            for lhs, rhs in pairs:
+                # relations like 1 - sigmoid(x) lose relative precision: allow rtol absolutely
+                _, _, problem = compare(lhs, rhs, 4 * self.rtol, 4 * max(self.rtol, self.atol))
+                if problem:
+                    raise CheckFailed(f"property: {prop.name}", problem)
+            if pairs:
+                self._note(f"property: {prop.name}")
+
+    def _check_jit(self, case: Case, eager: list[np.ndarray]) -> None:
+        import jax
+
+        args, kwargs = self.convert(case)
+        array_keys = [k for k, v in kwargs.items() if _is_array(v)]
+        static = {k: v for k, v in kwargs.items() if k not in array_keys}
+        n = len(args)
+
+        def fn(*arrays: Any) -> Any:
+            return self.impl(*arrays[:n], **static, **dict(zip(array_keys, arrays[n:], strict=True)))
+
+        try:
+            outs = self.call(jax.jit(fn), [*args, *(kwargs[k] for k in array_keys)], {})
+        except Exception as exc:
+            raise CheckFailed("jit", f"jax.jit raised {type(exc).__name__}: {exc}") from exc
+        for out, exp in zip(_as_tuple(outs), eager, strict=True):
+            _, _, problem = compare(self.backend.to_numpy(out), exp, 4 * self.rtol, 4 * self.atol)
+            if problem:
+                raise CheckFailed("jit", "jitted result differs from eager: " + problem)
+        self._note("jax.jit")
+
+    def _check_grad(self, case: Case, eager: list[np.ndarray]) -> bool:
+        """Compare gradients with the native op's autodiff; False when not applicable."""
+        library = self.backend.library
+        native = self.spec.native(library)
+        if library not in ("torch", "jax") or native is None:
+            return False
+        if len(eager) != 1 or eager[0].size == 0 or not np.isfinite(eager[0]).all():
+            return False
+        if self.spec.differentiable_at is not None and not self.spec.differentiable_at(case):
+            return False
+        if not all(
+            isinstance(case.args[i], np.ndarray) and case.args[i].dtype.kind == "f"
+            and np.isfinite(case.args[i]).all()
+            for i in self.spec.grad_argnums
+        ):
+            return False
+        try:
+            native_fn = native.load()
+        except ImportError:
+            return False
+        cotangent = np.random.default_rng(eager[0].size).normal(size=eager[0].shape)
+        args, kwargs = self.convert(case)
+        grad = _torch_grad if library == "torch" else _jax_grad
+        try:
+            want = grad(native_fn, args, kwargs, self.spec.grad_argnums, cotangent)
+        except Unsupported:
+            return False
+        try:
+            got = grad(self.impl, args, kwargs, self.spec.grad_argnums, cotangent)
+        except Exception as exc:
+            raise CheckFailed("grad", f"autodiff raised {type(exc).__name__}: {exc}") from exc
+        rtol, atol = GRAD_TOLERANCE.get(self.dtype, GRAD_TOLERANCE["float32"])
+        for g, w in zip(got, want, strict=True):
+            g_np, w_np = self.backend.to_numpy(g), self.backend.to_numpy(w)
+            scale = max(1.0, float(np.max(np.abs(w_np), initial=0.0)))
+            _, _, problem = compare(g_np, w_np, rtol, atol * scale)
+            if problem:
+                raise CheckFailed("grad", f"gradient differs from {native.name}: {problem}")
+        self._note(f"grad vs {native.name}")
+        return True
+
+
+def _is_array(v: Any) -> bool:
+    from array_api_compat import is_array_api_obj
+
+    return is_array_api_obj(v)
+
+
+def _torch_grad(fn, args, kwargs, argnums, cotangent):
+    import torch
+
+    args = list(args)
+    leaves = []
+    for i in argnums:
+        args[i] = args[i].detach().clone().requires_grad_(True)
+        leaves.append(args[i])
+    with np.errstate(all="ignore"):
+        out = fn(*args, **kwargs)
+    ct = torch.asarray(cotangent, dtype=out.dtype, device=out.device)
+    return torch.autograd.grad((out * ct).sum(), leaves)
+
+
+def _jax_grad(fn, args, kwargs, argnums, cotangent):
+    import jax
+    import jax.numpy as jnp
+
+    def scalar(*diff):
+        full = list(args)
+        for i, d in zip(argnums, diff, strict=True):
+            full[i] = d
+        out = fn(*full, **kwargs)
+        return jnp.sum(out * jnp.asarray(cotangent, dtype=out.dtype))
+
+    return jax.grad(scalar, argnums=tuple(range(len(argnums))))(*(args[i] for i in argnums))
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def _fail(result: OpResult, dtype: str, exc: CheckFailed, case: Case | None) -> None:
+    result.failures.append(
+        Failure(exc.check, dtype, exc.message, "" if case is None else repr(case))
+    )
+
+
+def check_op(
+    spec: OpSpec,
+    backend: Backend,
+    impl: Callable[..., Any] | None = None,
+    *,
+    max_examples: int = 50,
+    seed: int = 0,
+) -> OpResult:
+    """Run every check of ``spec`` on ``backend``; ``impl`` defaults to xpops' own."""
+    result = OpResult(spec.name, backend.name, "pass")
+    if not backend.available:
+        result.status, result.reason = "not installed", backend.reason
+        return result
+    impl = spec.impl if impl is None else impl
+    with backend.activate():
+        for dtype in backend.float_dtypes:
+            runner = _Runner(spec, impl, backend, dtype, result)
+            for case in spec.edge_cases:
+                try:
+                    runner.check_case(case, drawn=False)
+                except CheckFailed as exc:
+                    _fail(result, dtype, exc, case)
+            _check_invalid(spec, runner, result, dtype)
+            if max_examples > 0:
+                _run_drawn(spec, runner, result, dtype, max_examples, seed)
+    result.status = "fail" if result.failures else "pass"
+    return result
+
+
+def _check_invalid(spec: OpSpec, runner: _Runner, result: OpResult, dtype: str) -> None:
+    for invalid in spec.invalid_cases:
+        result.cases += 1
+        try:
+            args, kwargs = runner.convert(invalid.case)
+            runner.call(runner.impl, args, kwargs)
+        except invalid.raises as exc:
+            if invalid.match and invalid.match not in str(exc):
+                _fail(result, dtype, CheckFailed(
+                    "invalid", f"{invalid.name}: message {str(exc)!r} does not name "
+                    f"{invalid.match!r}"), invalid.case)
+            continue
+        except Exception as exc:
+            _fail(result, dtype, CheckFailed(
+                "invalid", f"{invalid.name}: raised {type(exc).__name__} ({exc}), expected "
+                f"{_names(invalid.raises)}"), invalid.case)
+            continue
+        _fail(result, dtype, CheckFailed(
+            "invalid", f"{invalid.name}: returned normally, expected {_names(invalid.raises)}"
+        ), invalid.case)
+    if spec.invalid_cases:
+        runner._note("invalid inputs raise")
+
+
+def _names(exc: Any) -> str:
+    return " or ".join(e.__name__ for e in _as_tuple(exc))
+
+
+def _run_drawn(
+    spec: OpSpec, runner: _Runner, result: OpResult, dtype: str, max_examples: int, seed: int
+) -> None:
+    last: dict[str, Any] = {}
+
+    @settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        report_multiple_bugs=False,
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        print_blob=False,
+    )
+    @hypothesis_seed(seed)
+    @given(spec.cases())
+    def drawn(case: Case) -> None:
+        try:
+            runner.check_case(case, drawn=True)
+        except CheckFailed as exc:
+            last["case"], last["exc"] = case, exc  # the final call is the shrunk example
+            raise
+
+    before = result.cases
+    try:
+        drawn()
+    except CheckFailed:
+        _fail(result, dtype, last["exc"], last["case"])
+    except Exception as exc:  # a broken strategy or property: report, don't crash the run
+        _fail(result, dtype, CheckFailed("engine", f"{type(exc).__name__}: {exc}"), None)
+    # shrinking re-runs cases; count distinct generated cases at most max_examples
+    result.cases = min(result.cases, before + max_examples)
+
+
+def run_conformance(
+    specs: Iterable[OpSpec],
+    backends: Iterable[Backend],
+    impls: Mapping[str, Callable[..., Any]] | None = None,
+    *,
+    max_examples: int = 50,
+    seed: int = 0,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[OpResult]:
+    """Check each spec on each backend. With ``impls``, ops missing from it are skipped."""
+    specs, backends = list(specs), list(backends)
+    results = []
+    total = len(specs) * len(backends)
+    for i, spec in enumerate(specs):
+        for j, backend in enumerate(backends):
+            if progress:
+                progress(i * len(backends) + j, total, f"{spec.name} @ {backend.name}")
+            if impls is not None and spec.name not in impls:
+                results.append(OpResult(spec.name, backend.name, "not provided"))
+                continue
+            impl = None if impls is None else impls[spec.name]
+            results.append(
+                check_op(spec, backend, impl, max_examples=max_examples, seed=seed)
+            )
+    if progress:
+        progress(total, total, "done")
+    return results
