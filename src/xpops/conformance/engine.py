@@ -168,7 +168,11 @@ class _Runner:
     def check_case(self, case: Case, *, drawn: bool) -> None:
         self.result.cases += 1
         args, kwargs = self.convert(case)
-        before = [self.backend.to_numpy(a) for a in (*args, *kwargs.values()) if _is_array(a)]
+        before = [  # copies: to_numpy may share memory with the input
+            np.array(self.backend.to_numpy(a), copy=True)
+            for a in (*args, *kwargs.values())
+            if _is_array(a)
+        ]
         try:
             outs = _as_tuple(self.call(self.impl, args, kwargs))
         except Exception as exc:

@@ -1,0 +1,176 @@
+"""The ``xpops`` command: conformance matrix, benchmarks, and the list of ops."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["main", "load_impls"]
+
+
+def _progress_bar(stream: Any = sys.stderr) -> Callable[[int, int, str], None]:
+    start = time.monotonic()
+    interactive = stream.isatty()
+
+    def show(done: int, total: int, label: str) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        line = (
+            f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
+            f"{time.monotonic() - start:5.0f}s {label}"
+        )
+        if interactive:
+            stream.write("\r" + line.ljust(100)[:100])
+            if done == total:
+                stream.write("\n")
+        else:
+            stream.write(line + "\n")
+        stream.flush()
+
+    return show
+
+
+def load_impls(target: str, ops: Sequence[str]) -> dict[str, Callable[..., Any]]:
+    """Implementations from ``MODULE`` (attributes named like ops) or ``MODULE:ATTR``.
+
+    ``MODULE:ATTR`` names one callable and needs exactly one op.
+    """
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        msg = f"--impl: cannot import {module_name!r}: {exc}"
+        raise SystemExit(msg) from exc
+    if attr:
+        if len(ops) != 1:
+            msg = f"--impl {target} names one callable: give exactly one --op (got {list(ops)})"
+            raise SystemExit(msg)
+        fn = module
+        for part in attr.split("."):
+            fn = getattr(fn, part, None)
+            if fn is None:
+                raise SystemExit(f"--impl: {module_name!r} has no attribute {attr!r}")
+        return {ops[0]: fn}
+    found = {op: getattr(module, op) for op in ops if callable(getattr(module, op, None))}
+    if not found:
+        raise SystemExit(f"--impl: {module_name!r} defines none of the ops {list(ops)}")
+    return found
+
+
+def _cmd_conformance(args: argparse.Namespace) -> int:
+    from . import spec as specs
+    from .conformance import backends as backend_mod
+    from .conformance.engine import run_conformance
+    from .conformance.report import format_failures, format_matrix, write_report
+
+    try:
+        chosen = [specs.get(name) for name in args.op] if args.op else list(specs.SPECS.values())
+        backends = backend_mod.select(args.backend)
+    except ValueError as exc:
+        print(f"xpops conformance: {exc}", file=sys.stderr)
+        return 2
+    impls = load_impls(args.impl, [s.name for s in chosen]) if args.impl else None
+    progress = None if args.quiet else _progress_bar()
+    results = run_conformance(
+        chosen, backends, impls, max_examples=args.max_examples, seed=args.seed,
+        progress=progress,
+    )
+    print(format_matrix(results))
+    failures = format_failures(results)
+    if failures:
+        print()
+        print(failures)
+    if args.report:
+        write_report(results, args.report)
+        print(f"report written to {args.report}")
+    return 1 if any(r.status == "fail" for r in results) else 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import format_results, results_to_json, run_benchmarks
+
+    try:
+        results = run_benchmarks(
+            ops=args.op or None, backends=args.backend or None, repeats=args.repeats,
+            progress=None if args.quiet else (lambda msg: print(msg, file=sys.stderr)),
+        )
+    except ValueError as exc:
+        print(f"xpops bench: {exc}", file=sys.stderr)
+        return 2
+    print(format_results(results))
+    if args.report:
+        import json
+
+        with open(args.report, "w", encoding="utf-8") as fh:
+            json.dump(results_to_json(results), fh, indent=2)
+        print(f"report written to {args.report}")
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from .spec import SPECS
+
+    rows = [("op", "family", "jit", "grad", "dynamic shape", "dask", "natives")]
+    for s in SPECS.values():
+        c = s.capabilities
+        rows.append((
+            s.name, s.family, _yes(c.jit), _yes(c.differentiable),
+            _yes(c.data_dependent_shape), _yes(c.lazy),
+            ", ".join(n.name for n in s.natives),
+        ))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for i, row in enumerate(rows):
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+    return 0
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xpops",
+        description="Array-API ML/vision ops, checked on every installed array library.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    conf = sub.add_parser("conformance", help="check ops against their specs on every backend")
+    conf.add_argument("--op", action="append", default=[], help="op name (repeatable)")
+    conf.add_argument(
+        "--backend", action="append", default=[],
+        help="backend name or prefix, e.g. numpy, torch, jax:cpu:x64 (repeatable)",
+    )
+    conf.add_argument("--impl", help="MODULE (attributes named like ops) or MODULE:ATTR")
+    conf.add_argument("--max-examples", type=int, default=50, help="hypothesis cases per dtype")
+    conf.add_argument("--seed", type=int, default=0)
+    conf.add_argument("--report", help="write results to PATH.json or PATH.md")
+    conf.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    conf.set_defaults(func=_cmd_conformance)
+
+    bench = sub.add_parser("bench", help="time ops next to native peers, as ratios")
+    bench.add_argument("--op", action="append", default=[])
+    bench.add_argument("--backend", action="append", default=[])
+    bench.add_argument("--repeats", type=int, default=7)
+    bench.add_argument("--report", help="write results to PATH.json")
+    bench.add_argument("-q", "--quiet", action="store_true")
+    bench.set_defaults(func=_cmd_bench)
+
+    lst = sub.add_parser("list", help="ops and their capabilities")
+    lst.set_defaults(func=_cmd_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""The conformance engine: xpops passes on every backend, and wrong code is caught."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import xpops
+from xpops.cli import load_impls, main
+from xpops.conformance.backends import select
+from xpops.conformance.engine import check_op, compare
+from xpops.spec import SPECS
+
+# JAX compiles every new shape eagerly, so it gets fewer drawn cases in the default run.
+MAX_EXAMPLES = int(os.environ.get("XPOPS_MAX_EXAMPLES", "25"))
+JAX_EXAMPLES = int(os.environ.get("XPOPS_JAX_MAX_EXAMPLES", "10"))
+
+
+@pytest.mark.parametrize("op", list(SPECS))
+def test_xpops_conforms(op, backend):
+    n = JAX_EXAMPLES if backend.library == "jax" else MAX_EXAMPLES
+    result = check_op(SPECS[op], backend, max_examples=n, seed=1)
+    details = "\n".join(f"[{f.dtype}] {f.check}: {f.message}\n  {f.reproducer}"
+                        for f in result.failures)
+    assert result.status == "pass", details
+    assert result.cases > 0
+    assert "values" in result.checks and "invalid inputs raise" in result.checks
+    if backend.library == "jax":
+        assert "jax.jit" in result.checks
+    if backend.library in ("torch", "jax") and SPECS[op].native(backend.library):
+        assert any(c.startswith("grad vs") for c in result.checks), result.checks
+
+
+def _numpy():
+    (b,) = select(["numpy"])
+    return b
+
+
+def _failures(op, impl, backend=None, n=15):
+    result = check_op(SPECS[op], backend or _numpy(), impl, max_examples=n, seed=0)
+    return result, {f.check for f in result.failures}
+
+
+def test_naive_softmax_is_caught_with_a_reproducer():
+    import wrong_impls
+
+    result, checks = _failures("softmax", wrong_impls.softmax)
+    assert result.status == "fail"
+    assert "values" in checks
+    huge = [f for f in result.failures if "1000" in f.reproducer]
+    assert huge, "the huge-logits edge case should be reported with its input"
+
+
+def test_wrong_namespace_dtype_mutation_and_missing_check_are_caught():
+    import wrong_impls
+
+    torch_backends = [b for b in select(["torch:cpu"]) if b.available]
+    if torch_backends:
+        assert "namespace" in _failures("sigmoid", wrong_impls.sigmoid, torch_backends[0])[1]
+    assert "dtype" in _failures("log_sigmoid", wrong_impls.log_sigmoid)[1]
+    assert "mutation" in _failures("logsumexp", wrong_impls.logsumexp)[1]
+    assert "invalid" in _failures("cross_entropy", wrong_impls.cross_entropy)[1]
+
+
+def test_cli_impl_module_reports_failure(capsys, tmp_path):
+    report = tmp_path / "report.json"
+    code = main(["conformance", "--op", "softmax", "--op", "log_sigmoid", "--backend", "numpy",
+                 "--impl", "wrong_impls", "--max-examples", "5", "-q", "--report", str(report)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAIL softmax @ numpy" in out and "input:" in out
+    data = json.loads(report.read_text())
+    assert {(r["op"], r["status"]) for r in data} == {("softmax", "fail"), ("log_sigmoid", "fail")}
+
+
+def test_cli_impl_callable_passes_for_xpops_itself(capsys):
+    code = main(["conformance", "--op", "sigmoid", "--backend", "numpy",
+                 "--impl", "xpops:sigmoid", "--max-examples", "5", "-q"])
+    assert code == 0
+    assert "pass" in capsys.readouterr().out
+
+
+def test_cli_matrix_lists_missing_backends(capsys, tmp_path):
+    md = tmp_path / "r.md"
+    code = main(["conformance", "--op", "sigmoid", "--max-examples", "2", "-q",
+                 "--backend", "numpy", "--backend", "cupy", "--report", str(md)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "sigmoid" in out and "numpy" in out
+    assert md.read_text().startswith("| op | numpy")
+
+
+def test_load_impls_errors():
+    with pytest.raises(SystemExit, match="exactly one --op"):
+        load_impls("xpops:softmax", ["softmax", "sigmoid"])
+    with pytest.raises(SystemExit, match="cannot import"):
+        load_impls("no_such_module_xyz", ["softmax"])
+    with pytest.raises(SystemExit, match="no attribute"):
+        load_impls("xpops:nope", ["softmax"])
+    assert load_impls("xpops", ["softmax", "sigmoid"]) == {
+        "softmax": xpops.softmax, "sigmoid": xpops.sigmoid}
+
+
+def test_unknown_op_and_backend_exit_2(capsys):
+    assert main(["conformance", "--op", "nope", "-q"]) == 2
+    assert main(["conformance", "--backend", "nope", "-q"]) == 2
+    assert "unknown" in capsys.readouterr().err
+
+
+def test_list_shows_every_op(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for op in SPECS:
+        assert op in out
+
+
+@pytest.mark.parametrize(
+    ("got", "want", "problem"),
+    [
+        ([1.0, np.nan], [1.0, np.nan], ""),
+        ([1.0, 2.0], [1.0, np.nan], "NaN mismatch"),
+        ([np.inf], [-np.inf], "infinity mismatch"),
+        ([1e30], [np.inf], "infinity mismatch"),
+        ([1.0 + 1e-6], [1.0], "value mismatch"),
+        ([1.0 + 1e-13], [1.0], ""),
+        ([1.0, 2.0], [1.0], "shape"),
+    ],
+)
+def test_compare(got, want, problem):
+    _, _, found = compare(np.array(got), np.array(want), 1e-12, 0.0)
+    assert (problem in found) if problem else found == ""
+
+
+def test_every_spec_is_complete():
+    for spec in SPECS.values():
+        assert spec.impl is getattr(xpops, spec.name)
+        assert spec.edge_cases and spec.invalid_cases and spec.properties and spec.natives
+        assert spec.doc and spec.signature.startswith(spec.name + "(")
