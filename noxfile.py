@@ -1,0 +1,82 @@
+"""The test matrix. `nox -l` lists the sessions; README.md names the two that matter most."""
+
+from __future__ import annotations
+
+import shutil
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["tests", "minimal", "lint"]
+
+# A CPU build: an unpinned `torch` pulls a multi-GB CUDA build.
+TORCH_CPU = "torch==2.13.0"
+FULL = [".[tests,peers,jax]", TORCH_CPU]
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Full backend set: numpy, array-api-strict (all devices), torch CPU, jax CPU."""
+    session.install(*FULL)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def minimal(session: nox.Session) -> None:
+    """Required dependencies only (NumPy + array-api-strict): torch and jax stay optional."""
+    session.install(".[tests]")
+    session.run("pytest", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session
+def long(session: nox.Session) -> None:
+    """Many more hypothesis examples; for nightly runs, not CI."""
+    session.install(*FULL)
+    session.run(
+        "pytest", *session.posargs,
+        env={"XPOPS_HYPOTHESIS_PROFILE": "long", "XPOPS_MAX_EXAMPLES": "300",
+             "XPOPS_JAX_MAX_EXAMPLES": "100"},
+    )
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff on everything, mypy on src/."""
+    session.install("ruff", "mypy", ".")
+    session.run("ruff", "check", "src", "tests", "noxfile.py")
+    session.run("mypy")
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """The conformance matrix over every backend installed in the full set."""
+    session.install(*FULL)
+    session.run("xpops", "conformance", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks: xpops next to the native peers, as ratios."""
+    session.install(".[peers,jax,benchmarks]", TORCH_CPU)
+    session.run("xpops", "bench", *session.posargs)
+
+
+def _require_gpu(session: nox.Session) -> None:
+    if shutil.which("nvidia-smi") is None:
+        session.skip("no NVIDIA GPU here (nvidia-smi not found): GPU backends not tested")
+
+
+@nox.session(name="tests-torch-cuda")
+def tests_torch_cuda(session: nox.Session) -> None:
+    """torch on CUDA; skips with a message on machines without a GPU."""
+    _require_gpu(session)
+    session.install(".[tests,peers]", "torch")
+    session.run("pytest", *session.posargs, env={"XPOPS_BACKENDS": "numpy,torch"})
+
+
+@nox.session(name="tests-jax-gpu")
+def tests_jax_gpu(session: nox.Session) -> None:
+    """jax on GPU; skips with a message on machines without a GPU."""
+    _require_gpu(session)
+    session.install(".[tests,peers]", "jax[cuda12]")
+    session.run("pytest", *session.posargs, env={"XPOPS_BACKENDS": "numpy,jax"})
