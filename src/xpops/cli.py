@@ -49,7 +49,7 @@ def load_impls(target: str, ops: Sequence[str]) -> dict[str, Callable[..., Any]]
         if len(ops) != 1:
             msg = f"--impl {target} names one callable: give exactly one --op (got {list(ops)})"
             raise SystemExit(msg)
-        fn = module
+        fn: Any = module
         for part in attr.split("."):
             fn = getattr(fn, part, None)
             if fn is None:

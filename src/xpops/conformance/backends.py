@@ -79,7 +79,8 @@ class Backend:
         """The dtype a NumPy input of ``dtype`` takes here (int64 -> int32 without x64)."""
         dtype = np.dtype(dtype)
         if dtype.kind in "iu":
-            return self.int_dtype if dtype.itemsize > np.dtype(self.int_dtype).itemsize else dtype.name
+            too_wide = dtype.itemsize > np.dtype(self.int_dtype).itemsize
+            return self.int_dtype if too_wide else dtype.name
         if dtype.kind == "f" and dtype.name not in self.float_dtypes:
             return self.float_dtypes[-1]
         return dtype.name
@@ -136,7 +137,8 @@ def _strict_backends() -> Iterator[Backend]:
         if dev in devices:
             yield Backend(name, "array_api_strict", xps, devices[dev], floats, ints)
         else:
-            yield _missing(name, "array_api_strict", f"array-api-strict {xps.__version__} lacks {dev}")
+            reason = f"array-api-strict {xps.__version__} lacks {dev}"
+            yield _missing(name, "array_api_strict", reason)
 
 
 def _torch_backends() -> Iterator[Backend]:
@@ -158,7 +160,7 @@ def _torch_backends() -> Iterator[Backend]:
 def _jax_x64(enabled: bool) -> Iterator[None]:
     import jax
 
-    before = jax.config.jax_enable_x64
+    before = bool(jax.config.read("jax_enable_x64"))
     jax.config.update("jax_enable_x64", enabled)
     try:
         yield

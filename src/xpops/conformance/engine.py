@@ -153,7 +153,8 @@ class _Runner:
 
     def run_numpy(self, case: Case) -> Any:
         args, kwargs = self.convert(case)
-        outs = tuple(self.backend.to_numpy(o) for o in _as_tuple(self.call(self.impl, args, kwargs)))
+        result = self.call(self.impl, args, kwargs)
+        outs = tuple(self.backend.to_numpy(o) for o in _as_tuple(result))
         return outs[0] if len(outs) == 1 else outs
 
     # checks ----------------------------------------------------------------------
@@ -249,7 +250,8 @@ class _Runner:
         n = len(args)
 
         def fn(*arrays: Any) -> Any:
-            return self.impl(*arrays[:n], **static, **dict(zip(array_keys, arrays[n:], strict=True)))
+            traced = dict(zip(array_keys, arrays[n:], strict=True))
+            return self.impl(*arrays[:n], **static, **traced)
 
         try:
             outs = self.call(jax.jit(fn), [*args, *(kwargs[k] for k in array_keys)], {})

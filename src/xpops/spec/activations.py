@@ -437,7 +437,10 @@ LOG_SIGMOID = OpSpec(
         Property("log_sigmoid(x) - log_sigmoid(-x) == x", _log_sigmoid_difference),
     ),
     natives=(
-        Native("torch", "torch.nn.functional.logsigmoid", _plain("torch.nn.functional", "logsigmoid")),
+        Native(
+            "torch", "torch.nn.functional.logsigmoid",
+            _plain("torch.nn.functional", "logsigmoid"),
+        ),
         Native("jax", "jax.nn.log_sigmoid", _plain("jax.nn", "log_sigmoid")),
         Native("scipy", "scipy.special.log_expit", _plain("scipy.special", "log_expit")),
     ),

@@ -128,7 +128,7 @@ def _cross_entropy_cases(draw: Any) -> Case:
             ignore = draw(st.sampled_from([-100, 0, num_classes - 1]))
             kwargs["ignore_index"] = ignore
             if ignore == -100 and target.size:
-                target.flat[rng.random(target.size) < 0.3] = -100
+                target[rng.random(target.shape) < 0.3] = -100
     else:  # class probabilities, on the simplex
         target = rng.dirichlet(np.ones(num_classes), size=batch)
         target = np.moveaxis(target, -1, axis)
@@ -144,7 +144,7 @@ def _binary_cases(draw: Any, *, logits: bool) -> Case:
     else:
         x = np.asarray(rng.random(shape))
         if x.size and draw(st.booleans()):  # exact 0 and 1 exercise the -100 clamp
-            x.flat[rng.random(x.size) < 0.3] = draw(st.sampled_from([0.0, 1.0]))
+            x[rng.random(x.shape) < 0.3] = draw(st.sampled_from([0.0, 1.0]))
     hard = draw(st.booleans())
     target = np.asarray(rng.random(shape))
     if hard:
