@@ -168,6 +168,14 @@ class _Runner:
 
     def check_case(self, case: Case, *, drawn: bool) -> None:
         self.result.cases += 1
+        try:
+            self._check_case(case, drawn=drawn)
+        except CheckFailed:
+            raise
+        except Exception as exc:  # conversion, compute or comparison broke on this input
+            raise CheckFailed("error", f"{type(exc).__name__}: {exc}") from exc
+
+    def _check_case(self, case: Case, *, drawn: bool) -> None:
         args, kwargs = self.convert(case)
         before = [  # copies: to_numpy may share memory with the input
             np.array(self.backend.to_numpy(a), copy=True)
@@ -379,6 +387,8 @@ def check_op(
 
 def _check_invalid(spec: OpSpec, runner: _Runner, result: OpResult, dtype: str) -> None:
     for invalid in spec.invalid_cases:
+        if invalid.needs_values and runner.backend.library == "dask":
+            continue  # values are not concrete on Dask: the check is deferred by design
         result.cases += 1
         try:
             args, kwargs = runner.convert(invalid.case)

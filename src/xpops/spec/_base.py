@@ -49,6 +49,8 @@ class Case:
 
     def __repr__(self) -> str:
         def show(v: Any) -> str:
+            if isinstance(v, np.ndarray) and v.size == 0:
+                return f"np.empty({v.shape}, dtype={v.dtype.name})"
             if isinstance(v, np.ndarray):
                 body = np.array2string(v, threshold=64, precision=17, separator=", ")
                 return f"np.array({body}, dtype={v.dtype.name})"
@@ -68,6 +70,9 @@ class InvalidCase:
     case: Case
     raises: type[BaseException] | tuple[type[BaseException], ...]
     match: str = ""
+    # a check on values (not shapes or dtypes): skipped where values are not concrete,
+    # i.e. on Dask and for JAX tracers, so that ops stay lazy and jit-able
+    needs_values: bool = False
 
 
 @dataclass(frozen=True)
