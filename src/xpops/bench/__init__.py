@@ -1,0 +1,30 @@
+"""``xpops bench``: xpops next to each backend's native peer, as time ratios.
+
+Every op runs a fixed workload (4096 x 4096 float32 logits from a fixed seed) on each
+available backend, interleaved with the peer a user of that library would otherwise call,
+in one process and on the same device. Targets are stated as ratios xpops / peer, since
+absolute times on shared machines mean little. Missing libraries and peers are skipped.
+"""
+
+from __future__ import annotations
+
+from .report import format_results, results_to_json
+from .runner import (
+    BENCH_BACKENDS,
+    BENCH_OPS,
+    DEFAULT_SEED,
+    DEFAULT_SIZE,
+    BenchResult,
+    run_benchmarks,
+)
+
+__all__ = [
+    "BENCH_BACKENDS",
+    "BENCH_OPS",
+    "DEFAULT_SEED",
+    "DEFAULT_SIZE",
+    "BenchResult",
+    "format_results",
+    "results_to_json",
+    "run_benchmarks",
+]

@@ -1,0 +1,251 @@
+"""Run xpops and peer side by side on each backend and collect median times."""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from ..conformance.backends import Backend, select
+from .peers import OPS, Side, peers_for, workload_description, xpops_side
+
+__all__ = [
+    "BENCH_BACKENDS",
+    "BENCH_OPS",
+    "DEFAULT_SEED",
+    "DEFAULT_SIZE",
+    "BenchResult",
+    "run_benchmarks",
+]
+
+BENCH_OPS = OPS
+# Backends with a native peer; other backends (array_api_strict, dask, ...) are not timed.
+BENCH_BACKENDS = ("numpy", "torch:cpu", "torch:cuda", "jax:cpu", "jax:gpu")
+DEFAULT_SIZE = (4096, 4096)
+DEFAULT_SEED = 20240917
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    """One op on one backend: medians in seconds and ``ratio = xpops / peer``."""
+
+    op: str
+    backend: str
+    workload: str
+    peer: str
+    xpops_median_s: float
+    peer_median_s: float
+    ratio: float
+    target: float | None  # met when ratio <= target; None: informational row
+    met: bool | None
+    repeats: int
+
+
+class _HostData:
+    """The workload as NumPy arrays, built on first use from a fixed seed."""
+
+    def __init__(self, size: tuple[int, int], seed: int) -> None:
+        self.size = size
+        self.seed = seed
+
+    def _rng(self, stream: int) -> np.random.Generator:
+        # one stream per array, so each is the same whichever ops are selected
+        return np.random.default_rng([self.seed, stream])
+
+    @cached_property
+    def logits(self) -> np.ndarray:
+        return self._rng(0).standard_normal(self.size, dtype=np.float32)
+
+    @cached_property
+    def labels(self) -> np.ndarray:
+        return self._rng(1).integers(0, self.size[1], size=self.size[0], dtype=np.int64)
+
+    @cached_property
+    def binary(self) -> np.ndarray:
+        return (self._rng(2).random(self.size, dtype=np.float32) < 0.5).astype(np.float32)
+
+    @cached_property
+    def probs(self) -> np.ndarray:
+        # sigmoid of the logits: strictly inside (0, 1) for standard-normal input
+        return (1 / (1 + np.exp(-self.logits.astype(np.float64)))).astype(np.float32)
+
+    def get(self, name: str) -> np.ndarray:
+        return getattr(self, name)
+
+
+def _synchronizer(backend: Backend) -> Callable[[Any], None]:
+    """Waits until ``out`` (and all queued device work) is complete."""
+    if backend.library == "jax":
+        import jax
+
+        return lambda out: jax.block_until_ready(out)
+    if backend.name == "torch:cuda":
+        import torch
+
+        return lambda out: torch.cuda.synchronize(backend.device)
+    return lambda out: None
+
+
+def _bind(backend: Backend, side: Side, arrays: dict[str, Any]) -> Callable[[], Any]:
+    """A no-argument call of ``side`` on the backend's arrays (jitted on JAX)."""
+    fn = side.fn
+    if backend.library == "jax":
+        import jax
+
+        fn = jax.jit(fn)
+    args = tuple(arrays[name] for name in side.inputs)
+    return lambda: fn(*args)
+
+
+def _time_pair(
+    a: Callable[[], Any],
+    b: Callable[[], Any],
+    sync: Callable[[Any], None],
+    repeats: int,
+    warmup: int,
+) -> tuple[float, float]:
+    """Median seconds of ``a`` and ``b``, timed alternately (a first on even rounds)."""
+
+    def once(f: Callable[[], Any]) -> float:
+        sync(None)
+        start = time.perf_counter()
+        out = f()
+        sync(out)
+        elapsed = time.perf_counter() - start
+        del out
+        return elapsed
+
+    for _ in range(warmup):
+        once(a)
+        once(b)
+    times_a: list[float] = []
+    times_b: list[float] = []
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for i in range(repeats):
+            if i % 2 == 0:
+                times_a.append(once(a))
+                times_b.append(once(b))
+            else:
+                times_b.append(once(b))
+                times_a.append(once(a))
+    finally:
+        if was_enabled:
+            gc.enable()
+    return statistics.median(times_a), statistics.median(times_b)
+
+
+def _check_ops(ops: list[str] | None) -> list[str]:
+    if ops is None:
+        return list(BENCH_OPS)
+    unknown = [op for op in ops if op not in BENCH_OPS]
+    if unknown:
+        msg = f"unknown op(s) {unknown}; known: {', '.join(BENCH_OPS)}"
+        raise ValueError(msg)
+    return [op for op in BENCH_OPS if op in ops]
+
+
+def _bench_backends(patterns: list[str] | None) -> Iterator[Backend | str]:
+    """Available benchmark backends, or a message for each selected one that is skipped."""
+    for backend in select(patterns):
+        if backend.name not in BENCH_BACKENDS:
+            if patterns:
+                yield f"skip {backend.name}: no native peer to compare with"
+        elif not backend.available:
+            yield f"skip {backend.name}: {backend.reason}"
+        else:
+            yield backend
+
+
+def run_benchmarks(
+    ops: list[str] | None = None,
+    backends: list[str] | None = None,
+    repeats: int = 7,
+    progress: Callable[[str], None] | None = None,
+    *,
+    size: tuple[int, int] = DEFAULT_SIZE,
+    seed: int = DEFAULT_SEED,
+    warmup: int = 1,
+) -> list[BenchResult]:
+    """Time each op against its native peer on each available backend.
+
+    Parameters
+    ----------
+    ops : xpops op names (default all of :data:`BENCH_OPS`); unknown names raise ValueError.
+    backends : backend names or prefixes as for the conformance suite (``"torch"`` means
+        ``torch:cpu`` and ``torch:cuda``); default every installed backend of
+        :data:`BENCH_BACKENDS`. Backends and peers that are not installed are skipped.
+    repeats : timed calls per side; the median is reported.
+    progress : called with a short line before each pair is timed and for each skip.
+    size : ``(rows, classes)`` of the logits; smaller sizes are for tests.
+    seed : seed of the random workload.
+    warmup : untimed calls per side before timing (JAX gets one more, for compilation).
+    """
+    if repeats < 1:
+        msg = f"`repeats` must be at least 1, got {repeats}"
+        raise ValueError(msg)
+    selected_ops = _check_ops(ops)
+    say = progress if progress is not None else (lambda line: None)
+    data = _HostData(tuple(size), seed)
+    results: list[BenchResult] = []
+    for item in _bench_backends(backends):
+        if isinstance(item, str):
+            say(item)
+            continue
+        with item.activate():
+            results.extend(_run_backend(item, selected_ops, data, repeats, warmup, say))
+    return results
+
+
+def _run_backend(
+    backend: Backend,
+    ops: list[str],
+    data: _HostData,
+    repeats: int,
+    warmup: int,
+    say: Callable[[str], None],
+) -> Iterator[BenchResult]:
+    peers = peers_for(backend.library)
+    sync = _synchronizer(backend)
+    extra_warmup = 1 if backend.library == "jax" else 0
+    arrays: dict[str, Any] = {}
+    for op in ops:
+        peer = peers[op]
+        try:
+            peer_side = peer.load()
+        except Exception as exc:  # a missing (ImportError) or broken optional peer
+            say(f"skip {op} on {backend.name}: peer {peer.name} unavailable ({exc})")
+            continue
+        ours = xpops_side(op)
+        for name in ours.inputs + peer_side.inputs:
+            if name not in arrays:
+                arrays[name] = backend.asarray(data.get(name))
+        say(f"{backend.name} {op} vs {peer.name}")
+        t_ours, t_peer = _time_pair(
+            _bind(backend, ours, arrays),
+            _bind(backend, peer_side, arrays),
+            sync,
+            repeats,
+            warmup + extra_warmup,
+        )
+        ratio = t_ours / t_peer
+        yield BenchResult(
+            op=op,
+            backend=backend.name,
+            workload=workload_description(op, data.size),
+            peer=peer.name,
+            xpops_median_s=t_ours,
+            peer_median_s=t_peer,
+            ratio=ratio,
+            target=peer.target,
+            met=None if peer.target is None else ratio <= peer.target,
+            repeats=repeats,
+        )

@@ -1,0 +1,114 @@
+"""The benchmark harness on a tiny workload: rows, fields and rendering, never timings."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+from xpops.bench import (
+    BENCH_OPS,
+    BenchResult,
+    format_results,
+    results_to_json,
+    run_benchmarks,
+)
+
+TINY = (8, 16)
+TARGETED = {
+    "numpy": {"softmax": 1.0, "log_softmax": 1.0, "cross_entropy": 1.0},
+    "torch:cpu": {"softmax": 2.0, "log_softmax": 2.0, "cross_entropy": 2.0},
+    "jax:cpu": {"softmax": 1.5, "log_softmax": 1.5, "cross_entropy": 1.5},
+}
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+@pytest.fixture(scope="module")
+def results() -> list[BenchResult]:
+    lines: list[str] = []
+    out = run_benchmarks(
+        backends=["numpy", "torch:cpu", "jax:cpu"], repeats=2, size=TINY, progress=lines.append
+    )
+    assert lines, "progress is called"
+    return out
+
+
+def _expected_rows() -> set[tuple[str, str]]:
+    rows: set[tuple[str, str]] = set()
+    scipy_ops = {"softmax", "log_softmax", "logsumexp", "sigmoid", "cross_entropy"}
+    for op in BENCH_OPS:
+        if op not in scipy_ops or _installed("scipy"):
+            rows.add(("numpy", op))
+        if _installed("torch"):
+            rows.add(("torch:cpu", op))
+        optax_ops = {"cross_entropy", "binary_cross_entropy_with_logits"}
+        if _installed("jax") and (op not in optax_ops or _installed("optax")):
+            rows.add(("jax:cpu", op))
+    return rows
+
+
+def test_rows_cover_installed_backends_and_peers(results: list[BenchResult]) -> None:
+    assert {(r.backend, r.op) for r in results} == _expected_rows()
+    assert len(results) == len(_expected_rows())
+
+
+def test_fields(results: list[BenchResult]) -> None:
+    for r in results:
+        assert r.xpops_median_s > 0 and r.peer_median_s > 0
+        assert r.ratio == pytest.approx(r.xpops_median_s / r.peer_median_s)
+        assert r.peer and str(TINY[0]) in r.workload
+        assert r.repeats == 2
+        assert r.target == TARGETED.get(r.backend, {}).get(r.op)
+        if r.target is None:
+            assert r.met is None
+        else:
+            assert r.met == (r.ratio <= r.target)
+
+
+def test_format_results(results: list[BenchResult]) -> None:
+    text = format_results(results)
+    for op in {r.op for r in results}:
+        assert op in text
+    for backend in {r.backend for r in results}:
+        assert backend in text
+    assert "ratio" in text
+    assert len(text.splitlines()) >= len(results) + 2
+    assert "no benchmarks" in format_results([])
+
+
+def test_results_to_json(results: list[BenchResult]) -> None:
+    data = results_to_json(results)
+    assert len(data) == len(results)
+    json.dumps(data)  # plain, serialisable values
+    assert data[0]["ratio"] == results[0].ratio
+    assert set(data[0]) >= {
+        "op", "backend", "workload", "peer", "xpops_median_s", "peer_median_s",
+        "ratio", "target", "met",
+    }
+
+
+def test_selection_and_order() -> None:
+    out = run_benchmarks(["log_softmax", "softmax"], ["numpy"], repeats=1, size=TINY)
+    ops = [r.op for r in out]
+    if _installed("scipy"):
+        assert ops == ["softmax", "log_softmax"]  # report order, not request order
+    assert {r.backend for r in out} <= {"numpy"}
+
+
+def test_unknown_op_is_named() -> None:
+    with pytest.raises(ValueError, match="no_such_op"):
+        run_benchmarks(["softmax", "no_such_op"], ["numpy"], size=TINY)
+
+
+def test_backend_without_peer_or_device_is_skipped() -> None:
+    skipped: list[str] = []
+    out = run_benchmarks(
+        ["sigmoid"], ["array_api_strict", "torch:cuda", "jax:gpu"], repeats=1, size=TINY,
+        progress=skipped.append,
+    )
+    assert all(r.backend in ("torch:cuda", "jax:gpu") for r in out)
+    assert any("array_api_strict" in line for line in skipped)
