@@ -194,7 +194,8 @@ def run_benchmarks(
         raise ValueError(msg)
     selected_ops = _check_ops(ops)
     say = progress if progress is not None else (lambda line: None)
-    data = _HostData(tuple(size), seed)
+    rows, classes = size
+    data = _HostData((int(rows), int(classes)), seed)
     results: list[BenchResult] = []
     for item in _bench_backends(backends):
         if isinstance(item, str):
