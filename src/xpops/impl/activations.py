@@ -68,7 +68,7 @@ def softmax(x: Any, /, *, axis: int = -1, where: Any = None) -> Any:
     Array([0.33333333, 0.33333333, 0.33333333], dtype=array_api_strict.float64)
     """
     xp, axis, where = _prepare(x, axis, where)
-    if x.shape[axis] == 0:
+    if 0 in tuple(x.shape):  # Dask cannot take the max of an empty chunk
         return xp.zeros_like(x)
     masked, m, _ = _row_max(xp, x, axis, where)
     e = xp.exp(masked - m)
@@ -96,7 +96,7 @@ def log_softmax(x: Any, /, *, axis: int = -1, where: Any = None) -> Any:
     Array([-20000., -10000.,      0.], dtype=array_api_strict.float64)
     """
     xp, axis, where = _prepare(x, axis, where)
-    if x.shape[axis] == 0:
+    if 0 in tuple(x.shape):  # Dask cannot take the max of an empty chunk
         return xp.zeros_like(x)
     masked, m, _ = _row_max(xp, x, axis, where)
     shifted = masked - m
@@ -128,7 +128,7 @@ def logsumexp(
     masked = x if where is None else xp.where(
         where, x, xp.asarray(-xp.inf, dtype=x.dtype, device=device(x))
     )
-    if x.shape[axis] == 0:
+    if 0 in tuple(x.shape):  # Dask cannot take the max of an empty chunk
         s = xp.sum(xp.exp(masked), axis=axis, keepdims=keepdims)
         return xp.log(s)
     m = xp.max(masked, axis=axis, keepdims=True)
@@ -150,7 +150,7 @@ def sigmoid(x: Any, /) -> Any:
     xp = array_namespace(x)
     check_real_floating(xp, x, "x")
     # exp(-|x|) never overflows; the two branches are the same function
-    e = xp.exp(-xp.abs(x))
+    e = xp.exp(-_abs_by_sign(xp, x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
@@ -163,4 +163,14 @@ def log_sigmoid(x: Any, /) -> Any:
     """
     xp = array_namespace(x)
     check_real_floating(xp, x, "x")
-    return xp.minimum(x, xp.zeros_like(x)) - xp.log1p(xp.exp(-xp.abs(x)))
+    # branches rather than min(x, 0) and abs(x): the derivatives of those at the tie
+    # x = 0 differ by backend and do not add up to sigma(-0) = 1/2 on JAX
+    log1p_e = xp.log1p(xp.exp(-_abs_by_sign(xp, x)))
+    return xp.where(x >= 0, -log1p_e, x - log1p_e)
+
+
+def _abs_by_sign(xp: Any, x: Any) -> Any:
+    """``|x|`` as ``where(x >= 0, x, -x)``, so that its derivative at 0 is 1 on every
+    backend, matching the ``x >= 0`` branch that uses it (``abs`` has derivative 0 at 0
+    on torch and 1 on JAX)."""
+    return xp.where(x >= 0, x, -x)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._lib.namespace import array_namespace, device, is_array_api_obj, is_concrete
+from .._lib.primitives import take_along_last_axis
 from .._lib.validation import (
     REDUCTIONS,
     check_broadcastable,
@@ -19,7 +20,7 @@ from .._lib.validation import (
     check_same_shape,
     normalize_axis,
 )
-from .activations import log_softmax
+from .activations import log_sigmoid, log_softmax
 
 __all__ = ["cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits"]
 
@@ -174,10 +175,12 @@ def _cross_entropy_indices(
     index = target if valid is None else xp.where(valid, target, xp.zeros_like(target))
     index = index[..., None]
     # -log p_t = (m - x_t) + log sum exp(x - m): the full log-softmax is never formed
-    m = xp.max(x, axis=-1, keepdims=True) if num_classes else xp.zeros_like(x[..., :1])
+    # no max of an empty array: Dask cannot reduce an empty chunk with it
+    empty = 0 in tuple(x.shape)
+    m = xp.zeros_like(x[..., :1]) if empty else xp.max(x, axis=-1, keepdims=True)
     shifted = x - m
     lse = xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
-    nll = ((m - xp.take_along_axis(x, index, axis=-1)) + lse)[..., 0]
+    nll = ((m - take_along_last_axis(xp, x, index)) + lse)[..., 0]
 
     if weight is None:
         sample_weight = xp.ones_like(nll)
@@ -281,9 +284,8 @@ def binary_cross_entropy_with_logits(
     _check_reduction(reduction)
     target = _as_float_target(xp, target, logits)
     check_same_shape(logits, target, "logits", "target")
-    softplus_neg = xp.maximum(-logits, xp.zeros_like(logits)) + xp.log1p(
-        xp.exp(-xp.abs(logits))
-    )
+    # softplus(-x) = -log(sigmoid(x)); log_sigmoid's derivative is right at x = 0
+    softplus_neg = -log_sigmoid(logits)
     if pos_weight is None:
         loss = (1 - target) * logits + softplus_neg
     else:
