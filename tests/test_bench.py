@@ -112,3 +112,17 @@ def test_backend_without_peer_or_device_is_skipped() -> None:
     )
     assert all(r.backend in ("torch:cuda", "jax:gpu") for r in out)
     assert any("array_api_strict" in line for line in skipped)
+
+
+def test_pure_path_is_timed_without_native_delegation(monkeypatch) -> None:
+    pytest.importorskip("torch")
+    import torch
+
+    calls = []
+    real_softmax = torch.softmax
+    monkeypatch.setattr(torch, "softmax", lambda *a, **k: calls.append(1) or real_softmax(*a, **k))
+    out = run_benchmarks(["softmax"], ["torch:cpu"], repeats=1, size=TINY, natives=False)
+    assert [r.workload.endswith("pure array-API path") for r in out] == [True]
+    pure_calls = len(calls)  # only the peer called torch.softmax
+    run_benchmarks(["softmax"], ["torch:cpu"], repeats=1, size=TINY)
+    assert len(calls) > 2 * pure_calls  # now xpops delegates too

@@ -34,6 +34,19 @@ def test_xpops_conforms(op, backend):
         assert any(c.startswith("grad vs") for c in result.checks), result.checks
 
 
+TORCH_BACKENDS = select(["torch"])
+
+
+@pytest.mark.parametrize("backend", TORCH_BACKENDS, ids=[b.name for b in TORCH_BACKENDS])
+@pytest.mark.parametrize("op", list(SPECS))
+def test_pure_array_api_path_conforms_where_natives_exist(op, backend):
+    """Ops that delegate to torch's kernels are checked without the delegation too."""
+    if not backend.available:
+        pytest.skip(f"{backend.name}: {backend.reason}")
+    result = check_op(SPECS[op], backend, max_examples=MAX_EXAMPLES, seed=2, natives=False)
+    assert result.status == "pass", [(f.check, f.message, f.reproducer) for f in result.failures]
+
+
 def _numpy():
     (b,) = select(["numpy"])
     return b

@@ -77,7 +77,7 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
     progress = None if args.quiet else _progress_bar()
     results = run_conformance(
         chosen, backends, impls, max_examples=args.max_examples, seed=args.seed,
-        progress=progress,
+        natives=not args.pure, progress=progress,
     )
     print(format_matrix(results))
     failures = format_failures(results)
@@ -93,10 +93,13 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from .bench import format_results, results_to_json, run_benchmarks
 
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr)
+
     try:
         results = run_benchmarks(
             ops=args.op or None, backends=args.backend or None, repeats=args.repeats,
-            progress=None if args.quiet else (lambda msg: print(msg, file=sys.stderr)),
+            natives=not args.pure, progress=None if args.quiet else say,
         )
     except ValueError as exc:
         print(f"xpops bench: {exc}", file=sys.stderr)
@@ -151,6 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
     conf.add_argument("--max-examples", type=int, default=50, help="hypothesis cases per dtype")
     conf.add_argument("--seed", type=int, default=0)
     conf.add_argument("--report", help="write results to PATH.json or PATH.md")
+    conf.add_argument(
+        "--pure", action="store_true",
+        help="never delegate to a backend's own kernel: check the array-API code alone",
+    )
     conf.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     conf.set_defaults(func=_cmd_conformance)
 
@@ -159,6 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--backend", action="append", default=[])
     bench.add_argument("--repeats", type=int, default=7)
     bench.add_argument("--report", help="write results to PATH.json")
+    bench.add_argument(
+        "--pure", action="store_true",
+        help="time xpops' pure array-API path, never a backend's own kernel",
+    )
     bench.add_argument("-q", "--quiet", action="store_true")
     bench.set_defaults(func=_cmd_bench)
 

@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 import array_api_compat
+import numpy as np
 from array_api_compat import array_namespace, device, is_array_api_obj
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "default_float",
     "default_int",
     "can_mutate",
+    "as_array",
 ]
 
 
@@ -71,3 +73,10 @@ def can_mutate(x: Any) -> bool:
     arrays are immutable and torch autograd rejects in-place edits of saved tensors.
     """
     return array_api_compat.is_numpy_array(x)
+
+
+def as_array(xp: Any, x: Any) -> Any:
+    """``x`` as a 0-d array where a NumPy reduction handed back a NumPy scalar."""
+    if isinstance(x, np.generic):
+        return xp.asarray(x)
+    return x

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from typing import Any
 
@@ -61,7 +62,7 @@ def check_broadcastable(x: Any, shape: tuple, name: str, to: str) -> None:
 
 def check_in_unit_interval(xp: Any, x: Any, name: str) -> None:
     """Raise when a concrete array holds values outside [0, 1] (NaN passes through)."""
-    if not is_concrete(x) or x.size == 0:
+    if not is_concrete(x) or math.prod(x.shape) == 0:
         return
     bad = xp.any((x < 0) | (x > 1))
     if bool(bad):

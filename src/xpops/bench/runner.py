@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._lib.native import natives_disabled
 from ..conformance.backends import Backend, select
 from .peers import OPS, Side, peers_for, workload_description, xpops_side
 
@@ -174,6 +175,7 @@ def run_benchmarks(
     size: tuple[int, int] = DEFAULT_SIZE,
     seed: int = DEFAULT_SEED,
     warmup: int = 1,
+    natives: bool = True,
 ) -> list[BenchResult]:
     """Time each op against its native peer on each available backend.
 
@@ -188,6 +190,7 @@ def run_benchmarks(
     size : ``(rows, classes)`` of the logits; smaller sizes are for tests.
     seed : seed of the random workload.
     warmup : untimed calls per side before timing (JAX gets one more, for compilation).
+    natives : False times xpops' pure array-API path, never a backend's own kernel.
     """
     if repeats < 1:
         msg = f"`repeats` must be at least 1, got {repeats}"
@@ -202,8 +205,20 @@ def run_benchmarks(
             say(item)
             continue
         with item.activate():
-            results.extend(_run_backend(item, selected_ops, data, repeats, warmup, say))
+            results.extend(
+                _run_backend(item, selected_ops, data, repeats, warmup, say, natives)
+            )
     return results
+
+
+def _pure(side: Side) -> Side:
+    """The same call with delegation to native kernels switched off."""
+
+    def call(*args: Any) -> Any:
+        with natives_disabled():
+            return side.fn(*args)
+
+    return Side(call, side.inputs)
 
 
 def _run_backend(
@@ -213,6 +228,7 @@ def _run_backend(
     repeats: int,
     warmup: int,
     say: Callable[[str], None],
+    natives: bool = True,
 ) -> Iterator[BenchResult]:
     peers = peers_for(backend.library)
     sync = _synchronizer(backend)
@@ -225,7 +241,7 @@ def _run_backend(
         except Exception as exc:  # a missing (ImportError) or broken optional peer
             say(f"skip {op} on {backend.name}: peer {peer.name} unavailable ({exc})")
             continue
-        ours = xpops_side(op)
+        ours = xpops_side(op) if natives else _pure(xpops_side(op))
         for name in ours.inputs + peer_side.inputs:
             if name not in arrays:
                 arrays[name] = backend.asarray(data.get(name))
@@ -241,7 +257,8 @@ def _run_backend(
         yield BenchResult(
             op=op,
             backend=backend.name,
-            workload=workload_description(op, data.size),
+            workload=workload_description(op, data.size)
+            + ("" if natives else ", pure array-API path"),
             peer=peer.name,
             xpops_median_s=t_ours,
             peer_median_s=t_peer,

@@ -11,6 +11,7 @@ Failures carry the minimal input hypothesis shrinks to.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
+from .._lib.native import natives_disabled
 from ..spec import Case, OpSpec, Unsupported
 from .backends import Backend
 
@@ -214,6 +216,8 @@ class _Runner:
         label = f"output {i}: " if i else ""
         if not is_array_api_obj(out):
             raise CheckFailed("namespace", f"{label}returned {type(out).__name__}, not an array")
+        if self.backend.library == "numpy" and not isinstance(out, np.ndarray):
+            raise CheckFailed("namespace", f"{label}returned a NumPy scalar, not a 0-d array")
         if array_namespace(out) is not self.backend.xp:
             raise CheckFailed(
                 "namespace", f"{label}array of {array_namespace(out).__name__}, expected "
@@ -363,14 +367,20 @@ def check_op(
     *,
     max_examples: int = 50,
     seed: int = 0,
+    natives: bool = True,
 ) -> OpResult:
-    """Run every check of ``spec`` on ``backend``; ``impl`` defaults to xpops' own."""
+    """Run every check of ``spec`` on ``backend``; ``impl`` defaults to xpops' own.
+
+    ``natives=False`` forces xpops' pure array-API path where it would otherwise hand
+    the computation to the backend's own kernel.
+    """
     result = OpResult(spec.name, backend.name, "pass")
     if not backend.available:
         result.status, result.reason = "not installed", backend.reason
         return result
     impl = spec.impl if impl is None else impl
-    with backend.activate():
+    pure = contextlib.nullcontext() if natives else natives_disabled()
+    with backend.activate(), pure:
         for dtype in backend.float_dtypes:
             runner = _Runner(spec, impl, backend, dtype, result)
             for case in spec.edge_cases:
@@ -457,6 +467,7 @@ def run_conformance(
     *,
     max_examples: int = 50,
     seed: int = 0,
+    natives: bool = True,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> list[OpResult]:
     """Check each spec on each backend. With ``impls``, ops missing from it are skipped."""
@@ -472,7 +483,10 @@ def run_conformance(
                 continue
             impl = None if impls is None else impls[spec.name]
             results.append(
-                check_op(spec, backend, impl, max_examples=max_examples, seed=seed)
+                check_op(
+                    spec, backend, impl, max_examples=max_examples, seed=seed,
+                    natives=natives,
+                )
             )
     if progress:
         progress(total, total, "done")

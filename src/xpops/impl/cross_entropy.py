@@ -7,9 +7,11 @@ last), for every combination of options that torch accepts.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from .._lib.namespace import array_namespace, device, is_array_api_obj, is_concrete
+from .._lib.namespace import array_namespace, as_array, device, is_array_api_obj, is_concrete
+from .._lib.native import native_torch
 from .._lib.primitives import take_along_last_axis
 from .._lib.validation import (
     REDUCTIONS,
@@ -49,16 +51,20 @@ def _as_float_target(xp: Any, target: Any, like: Any) -> Any:
     raise TypeError(msg)
 
 
+def _size(x: Any) -> int:
+    return math.prod(x.shape)
+
+
 def _check_reduction(reduction: str) -> None:
     check_choice(reduction, "reduction", REDUCTIONS)
 
 
 def _reduce(xp: Any, loss: Any, reduction: str) -> Any:
     if reduction == "none":
-        return loss
+        return as_array(xp, loss)
     if reduction == "sum":
-        return xp.sum(loss)
-    return xp.mean(loss)
+        return as_array(xp, xp.sum(loss))
+    return as_array(xp, xp.mean(loss))
 
 
 def cross_entropy(
@@ -158,7 +164,7 @@ def _cross_entropy_indices(
         msg = f"`ignore_index` must be an int or None, got {ignore_index!r}"
         raise TypeError(msg)
     valid = None if ignore_index is None else target != ignore_index
-    if is_concrete(target) and target.size:
+    if is_concrete(target) and _size(target):
         bad = (target < 0) | (target >= num_classes)
         if valid is not None:
             bad = bad & valid
@@ -170,6 +176,17 @@ def _cross_entropy_indices(
                 + ("" if ignore_index is None else f" (ignore_index={ignore_index})")
             )
             raise ValueError(msg)
+    if (torch := native_torch(logits, target, weight)) is not None:
+        # torch fixes the class axis at 1 and wants int64 indices; -100 cannot be a
+        # valid index here, so it stands for "nothing ignored"
+        return torch.nn.functional.cross_entropy(
+            torch.movedim(logits, axis, 1) if logits.ndim > 1 else logits,
+            target.long(),
+            weight=weight,
+            ignore_index=-100 if ignore_index is None else ignore_index,
+            label_smoothing=label_smoothing,
+            reduction=reduction,
+        )
 
     x = xp.moveaxis(logits, axis, -1)
     index = target if valid is None else xp.where(valid, target, xp.zeros_like(target))
@@ -202,8 +219,8 @@ def _cross_entropy_indices(
     if reduction == "none":
         return loss
     if reduction == "sum":
-        return xp.sum(loss)
-    return xp.sum(loss) / xp.sum(sample_weight)
+        return as_array(xp, xp.sum(loss))
+    return as_array(xp, xp.sum(loss) / xp.sum(sample_weight))
 
 
 def _cross_entropy_probs(
@@ -284,17 +301,24 @@ def binary_cross_entropy_with_logits(
     _check_reduction(reduction)
     target = _as_float_target(xp, target, logits)
     check_same_shape(logits, target, "logits", "target")
+    if pos_weight is not None:
+        pos_weight = _as_float_param(xp, pos_weight, logits, "pos_weight")
+        check_broadcastable(pos_weight, tuple(logits.shape), "pos_weight", "logits")
+    if weight is not None:
+        weight = _as_float_param(xp, weight, logits, "weight")
+        check_broadcastable(weight, tuple(logits.shape), "weight", "logits")
+    torch = native_torch(logits, target, weight, pos_weight)
+    if torch is not None and target.dtype == logits.dtype:
+        return torch.nn.functional.binary_cross_entropy_with_logits(
+            logits, target, weight=weight, pos_weight=pos_weight, reduction=reduction
+        )
     # softplus(-x) = -log(sigmoid(x)); log_sigmoid's derivative is right at x = 0
     softplus_neg = -log_sigmoid(logits)
     if pos_weight is None:
         loss = (1 - target) * logits + softplus_neg
     else:
-        pos_weight = _as_float_param(xp, pos_weight, logits, "pos_weight")
-        check_broadcastable(pos_weight, tuple(logits.shape), "pos_weight", "logits")
         loss = (1 - target) * logits + (1 + (pos_weight - 1) * target) * softplus_neg
     if weight is not None:
-        weight = _as_float_param(xp, weight, logits, "weight")
-        check_broadcastable(weight, tuple(logits.shape), "weight", "logits")
         loss = weight * loss
     return _reduce(xp, loss, reduction)
 

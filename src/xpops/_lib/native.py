@@ -1,0 +1,44 @@
+"""Delegation to a library's own kernel where its semantics equal the spec exactly.
+
+An op validates its arguments first, then may hand the computation to a native fused
+kernel (``torch.softmax`` is one pass where the standard needs several full-size
+temporaries). Delegation is taken only for option combinations whose native semantics
+match the spec on every input, which the conformance suite checks with natives on and
+off. ``natives_disabled()`` forces the pure array-API path, for tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import Any
+
+__all__ = ["natives_disabled", "natives_enabled", "native_torch"]
+
+_ENABLED: ContextVar[bool] = ContextVar("xpops_natives", default=True)
+
+
+def natives_enabled() -> bool:
+    return _ENABLED.get()
+
+
+@contextlib.contextmanager
+def natives_disabled() -> Iterator[None]:
+    """Run every op on its pure array-API path inside this block."""
+    token = _ENABLED.set(False)
+    try:
+        yield
+    finally:
+        _ENABLED.reset(token)
+
+
+def native_torch(*arrays: Any) -> Any:
+    """The ``torch`` module when delegation is on and every array is a torch tensor."""
+    if not _ENABLED.get() or "torch" not in sys.modules:
+        return None
+    torch = sys.modules["torch"]
+    if all(isinstance(a, torch.Tensor) for a in arrays if a is not None):
+        return torch
+    return None
