@@ -12,20 +12,25 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
+from xpops._lib.native import natives_disabled
 from xpops.conformance.backends import Backend, select
 
 settings.register_profile(
     "ci",
     max_examples=int(os.environ.get("XPOPS_MAX_EXAMPLES", "25")),
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture
+    ],
     print_blob=True,
 )
 settings.register_profile(
     "long",
     max_examples=500,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture
+    ],
     print_blob=True,
 )
 settings.load_profile(os.environ.get("XPOPS_HYPOTHESIS_PROFILE", "ci"))
@@ -66,3 +71,17 @@ def device1() -> Backend:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(params=["native", "pure"])
+def both_paths(request: pytest.FixtureRequest):
+    """Run a test with delegation to native kernels on, then on the pure array-API path.
+
+    Comparisons with torch are trivial where xpops hands torch tensors to torch's own
+    kernel; the pure run is the one that checks xpops' code.
+    """
+    if request.param == "pure":
+        with natives_disabled():
+            yield
+    else:
+        yield

@@ -425,6 +425,7 @@ def test_scipy_log_softmax_pos_inf_differs():
 # --------------------------------------------------------------------------- torch
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @given(data=st.data())
 def test_row_ops_match_torch(dtype, data):
@@ -447,6 +448,7 @@ def test_row_ops_match_torch(dtype, data):
         )
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @given(data=st.data())
 def test_sigmoids_match_torch(dtype, data):
@@ -570,6 +572,7 @@ def _ours(name):
     return lambda x, axis: op(x, axis=axis)
 
 
+@pytest.mark.usefixtures("both_paths")
 @given(data=st.data())
 def test_gradients_match_torch(data):
     torch = pytest.importorskip("torch")
@@ -630,6 +633,7 @@ def test_gradients_match_jax(data):
             np.testing.assert_allclose(np.asarray(got), np.asarray(want), err_msg=name, **GRAD_TOL)
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_sigmoid_gradients_at_zero_regression():
     """d/dx sigmoid(0) = 1/4 and d/dx log_sigmoid(0) = 1/2 on torch and JAX alike.
 

@@ -135,6 +135,7 @@ GRID_PARAMS = [
 ]
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize(
     ("layout", "kind", "use_weight", "ignore_index", "label_smoothing", "reduction"),
     GRID_PARAMS,
@@ -397,6 +398,7 @@ def _binary_inputs(seed: int = 6):
     return rng, probs, target, logits
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("weight_kind", BINARY_WEIGHTS)
 def test_binary_losses_match_torch(backend, weight_kind, reduction):
@@ -591,6 +593,7 @@ def test_jit_with_integer_targets():
 GRAD_TOL = {"rtol": 1e-10, "atol": 1e-13}
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 @pytest.mark.parametrize("kind", ["index", "prob"])
 @pytest.mark.parametrize("layout", ["NC", "NCHW"])
@@ -623,6 +626,7 @@ def test_cross_entropy_gradients_match_torch(layout, kind, reduction):
         )
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_binary_gradients_match_torch():
     torch = pytest.importorskip("torch")
     F = torch.nn.functional
@@ -706,6 +710,7 @@ def test_gradients_match_optax():
                 )
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_bce_with_logits_gradient_at_zero_regression():
     """d/dx of BCE-with-logits at x = 0 is sigmoid(0) - t = 1/2 - t on torch and JAX.
 
