@@ -15,6 +15,7 @@ __all__ = ["main", "load_impls"]
 def _progress_bar(stream: Any = sys.stderr) -> Callable[[int, int, str], None]:
     start = time.monotonic()
     interactive = stream.isatty()
+    last = [""]
 
     def show(done: int, total: int, label: str) -> None:
         width = 30
@@ -27,8 +28,9 @@ def _progress_bar(stream: Any = sys.stderr) -> Callable[[int, int, str], None]:
             stream.write("\r" + line.ljust(100)[:100])
             if done == total:
                 stream.write("\n")
-        else:
-            stream.write(line + "\n")
+        elif done == total or label.split(" @ ")[0] != last[0]:
+            stream.write(line + "\n")  # a log gets one line per op, not one per cell
+        last[0] = label.split(" @ ")[0]
         stream.flush()
 
     return show
