@@ -11,9 +11,7 @@ Documented differences from peers, tested as ours:
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -23,6 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import xpops
+from xpops.conformance.backends import jax_x64
 
 INF = np.inf
 NAN = np.nan
@@ -38,18 +37,6 @@ ALL_OPS = {**ROW_OPS, **ELEMENTWISE_OPS}
 
 # --------------------------------------------------------------------------- helpers
 
-
-@contextlib.contextmanager
-def jax_x64(enabled: bool = True) -> Iterator[None]:
-    """Run with JAX's x64 flag set, restoring the previous value afterwards."""
-    import jax
-
-    before = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", enabled)
-    try:
-        yield
-    finally:
-        jax.config.update("jax_enable_x64", before)
 
 
 def assert_same(actual: np.ndarray, expected: np.ndarray) -> None:

@@ -13,15 +13,14 @@ Documented differences from peers, tested as ours:
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
 from array_api_compat import array_namespace
 
 import xpops
+from xpops.conformance.backends import jax_x64
 
 C = 5  # classes
 IGNORE = 2  # the class used as ignore_index
@@ -38,17 +37,6 @@ SMOOTHINGS = (0.0, 0.2, 1.0)
 
 # --------------------------------------------------------------------------- helpers
 
-
-@contextlib.contextmanager
-def jax_x64(enabled: bool = True) -> Iterator[None]:
-    import jax
-
-    before = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", enabled)
-    try:
-        yield
-    finally:
-        jax.config.update("jax_enable_x64", before)
 
 
 def _softmax_np(x: np.ndarray, axis: int) -> np.ndarray:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Backend", "discover", "select", "ALL_BACKEND_NAMES"]
+__all__ = ["Backend", "discover", "select", "jax_x64", "ALL_BACKEND_NAMES"]
 
 # Every backend name the engine knows, in report order.
 ALL_BACKEND_NAMES = (
@@ -157,7 +157,8 @@ def _torch_backends() -> Iterator[Backend]:
 
 
 @contextlib.contextmanager
-def _jax_x64(enabled: bool) -> Iterator[None]:
+def jax_x64(enabled: bool = True) -> Iterator[None]:
+    """Run with JAX's x64 flag set to ``enabled``, restoring it afterwards."""
     import jax
 
     before = bool(jax.config.read("jax_enable_x64"))
@@ -186,11 +187,11 @@ def _jax_backends() -> Iterator[Backend]:
             continue
         yield Backend(
             f"jax:{platform}", "jax", jnp, dev, ("float32",), "int32",
-            _context=lambda: _jax_x64(False),
+            _context=lambda: jax_x64(False),
         )
         yield Backend(
             f"jax:{platform}:x64", "jax", jnp, dev, ("float32", "float64"), "int64",
-            _context=lambda: _jax_x64(True),
+            _context=lambda: jax_x64(True),
         )
 
 
