@@ -139,6 +139,14 @@ class OpSpec:
     grad_argnums: tuple[int, ...] = (0,)  # positional arguments gradients are taken for
     # cases where the op is differentiable (None: wherever inputs and output are finite)
     differentiable_at: Callable[[Case], bool] | None = None
+    # the arrays of a structured result, in the order the oracle returns them
+    # (None: the op returns an array or a tuple of arrays)
+    outputs: Callable[[Any], tuple[Any, ...]] | None = None
+
+    def output_arrays(self, result: Any) -> tuple[Any, ...]:
+        if self.outputs is not None:
+            return tuple(self.outputs(result))
+        return tuple(result) if isinstance(result, (tuple, list)) else (result,)
 
     def native(self, library: str) -> Native | None:
         """The first native counterpart from ``library``, if any."""
