@@ -153,7 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="backend name or prefix, e.g. numpy, torch, jax:cpu:x64 (repeatable)",
     )
     conf.add_argument("--impl", help="MODULE (attributes named like ops) or MODULE:ATTR")
-    conf.add_argument("--max-examples", type=int, default=50, help="hypothesis cases per dtype")
+    conf.add_argument(
+        "--max-examples", type=int, default=25,
+        help="hypothesis cases per op, backend and dtype (default 25; raise for deeper runs)",
+    )
     conf.add_argument("--seed", type=int, default=0)
     conf.add_argument("--report", help="write results to PATH.json or PATH.md")
     conf.add_argument(
