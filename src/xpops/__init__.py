@@ -10,6 +10,7 @@ from .impl.cross_entropy import (
     binary_cross_entropy_with_logits,
     cross_entropy,
 )
+from .impl.curves import best_fbeta_threshold, fbeta_curve
 
 __version__ = "0.1.0"
 
@@ -22,4 +23,6 @@ __all__ = [
     "cross_entropy",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "fbeta_curve",
+    "best_fbeta_threshold",
 ]

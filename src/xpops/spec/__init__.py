@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from . import activations, cross_entropy
+from . import activations, cross_entropy, curves
 from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Property, Unsupported
 
-SPECS: dict[str, OpSpec] = {s.name: s for s in (*activations.SPECS, *cross_entropy.SPECS)}
+SPECS: dict[str, OpSpec] = {
+    s.name: s
+    for s in (
+        *activations.SPECS,
+        *cross_entropy.SPECS,
+        *curves.SPECS,
+    )
+}
 
 __all__ = [
     "SPECS",
