@@ -5,6 +5,14 @@ array-api-strict) and returns arrays of the same library, on the same device.
 """
 
 from .impl.activations import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
+from .impl.classification import (
+    confusion_matrix,
+    f1_score,
+    fbeta_from_stats,
+    fbeta_score,
+    precision_recall_fbeta,
+    stat_scores,
+)
 from .impl.cross_entropy import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -23,6 +31,12 @@ __all__ = [
     "cross_entropy",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "confusion_matrix",
+    "stat_scores",
+    "fbeta_from_stats",
+    "precision_recall_fbeta",
+    "fbeta_score",
+    "f1_score",
     "fbeta_curve",
     "best_fbeta_threshold",
 ]
