@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+import xpops
 from xpops.bench import (
     BENCH_OPS,
     BenchResult,
@@ -21,6 +22,21 @@ TARGETED = {
     "torch:cpu": {"softmax": 2.0, "log_softmax": 2.0, "cross_entropy": 2.0},
     "jax:cpu": {"softmax": 1.5, "log_softmax": 1.5, "cross_entropy": 1.5},
 }
+# ops with a workload of their own: (backend, op, peer) -> target
+METRIC_PEERS = {
+    ("numpy", "confusion_matrix", "sklearn.metrics.confusion_matrix"): 0.2,
+    ("numpy", "confusion_matrix", "np.bincount(t * K + p)"): 1.5,
+    ("torch:cpu", "confusion_matrix", "torch.bincount(t * K + p)"): 1.5,
+    ("numpy", "best_fbeta_threshold", "sklearn precision_recall_curve + F1 + argmax"): 1.5,
+    ("torch:cpu", "dice_loss", "monai.losses.DiceLoss(softmax=True)"): 1.5,
+}
+METRIC_NEEDS = {  # peer -> the modules it needs, besides the backend's library
+    "sklearn.metrics.confusion_matrix": ("sklearn",),
+    "sklearn precision_recall_curve + F1 + argmax": ("sklearn",),
+    "monai.losses.DiceLoss(softmax=True)": ("monai",),
+}
+LOGITS_OPS = ("softmax", "log_softmax", "logsumexp", "sigmoid", "log_sigmoid", "cross_entropy",
+              "binary_cross_entropy", "binary_cross_entropy_with_logits")
 
 
 def _installed(module: str) -> bool:
@@ -37,32 +53,43 @@ def results() -> list[BenchResult]:
     return out
 
 
-def _expected_rows() -> set[tuple[str, str]]:
-    rows: set[tuple[str, str]] = set()
+def _expected_rows() -> list[tuple[str, str, str]]:
+    """(backend, op, peer) of every row, once per workload (two for confusion_matrix)."""
+    rows: list[tuple[str, str, str]] = []
     scipy_ops = {"softmax", "log_softmax", "logsumexp", "sigmoid", "cross_entropy"}
-    for op in BENCH_OPS:
+    for op in LOGITS_OPS:
         if op not in scipy_ops or _installed("scipy"):
-            rows.add(("numpy", op))
+            rows.append(("numpy", op, ""))
         if _installed("torch"):
-            rows.add(("torch:cpu", op))
+            rows.append(("torch:cpu", op, ""))
         optax_ops = {"cross_entropy", "binary_cross_entropy_with_logits"}
         if _installed("jax") and (op not in optax_ops or _installed("optax")):
-            rows.add(("jax:cpu", op))
-    return rows
+            rows.append(("jax:cpu", op, ""))
+    backend_module = {"numpy": "numpy", "torch:cpu": "torch"}
+    for backend, op, peer in METRIC_PEERS:
+        needs = (backend_module[backend], *METRIC_NEEDS.get(peer, ()))
+        if hasattr(xpops, op) and all(_installed(m) for m in needs):
+            rows += [(backend, op, peer)] * (2 if op == "confusion_matrix" else 1)
+    return sorted(rows)
 
 
 def test_rows_cover_installed_backends_and_peers(results: list[BenchResult]) -> None:
-    assert {(r.backend, r.op) for r in results} == _expected_rows()
-    assert len(results) == len(_expected_rows())
+    assert set(BENCH_OPS) == {*LOGITS_OPS, *(op for _, op, _ in METRIC_PEERS)}
+    got = sorted((r.backend, r.op, r.peer if r.op not in LOGITS_OPS else "") for r in results)
+    assert got == _expected_rows()
 
 
 def test_fields(results: list[BenchResult]) -> None:
     for r in results:
         assert r.xpops_median_s > 0 and r.peer_median_s > 0
         assert r.ratio == pytest.approx(r.xpops_median_s / r.peer_median_s)
-        assert r.peer and str(TINY[0]) in r.workload
+        assert r.peer and r.workload
         assert r.repeats == 2
-        assert r.target == TARGETED.get(r.backend, {}).get(r.op)
+        if r.op in LOGITS_OPS:
+            assert str(TINY) in r.workload
+            assert r.target == TARGETED.get(r.backend, {}).get(r.op)
+        else:
+            assert r.target == METRIC_PEERS[(r.backend, r.op, r.peer)]
         if r.target is None:
             assert r.met is None
         else:

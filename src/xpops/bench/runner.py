@@ -12,9 +12,12 @@ from typing import Any
 
 import numpy as np
 
+import xpops
+
 from .._lib.native import natives_disabled
 from ..conformance.backends import Backend, select
-from .peers import OPS, Side, peers_for, workload_description, xpops_side
+from .peers import Peer, Side
+from .workloads import BENCH_OPS, DERIVED, INPUTS, WORKLOADS, Workload
 
 __all__ = [
     "BENCH_BACKENDS",
@@ -25,7 +28,6 @@ __all__ = [
     "run_benchmarks",
 ]
 
-BENCH_OPS = OPS
 # Backends with a native peer; other backends (array_api_strict, dask, ...) are not timed.
 BENCH_BACKENDS = ("numpy", "torch:cpu", "torch:cuda", "jax:cpu", "jax:gpu")
 DEFAULT_SIZE = (4096, 4096)
@@ -76,8 +78,22 @@ class _HostData:
         # sigmoid of the logits: strictly inside (0, 1) for standard-normal input
         return (1 / (1 + np.exp(-self.logits.astype(np.float64)))).astype(np.float32)
 
+    @cached_property
+    def _generated(self) -> dict[str, np.ndarray]:
+        return {}
+
     def get(self, name: str) -> np.ndarray:
-        return getattr(self, name)
+        if name in ("logits", "labels", "binary", "probs"):
+            return getattr(self, name)
+        cache = self._generated
+        if name not in cache:
+            if name in DERIVED:
+                source, view = DERIVED[name]
+                cache[name] = view(self.get(source))
+            else:
+                stream = 100 + list(INPUTS).index(name)
+                cache[name] = INPUTS[name](self._rng(stream), self.size)
+        return cache[name]
 
 
 def _synchronizer(backend: Backend) -> Callable[[Any], None]:
@@ -187,7 +203,8 @@ def run_benchmarks(
         :data:`BENCH_BACKENDS`. Backends and peers that are not installed are skipped.
     repeats : timed calls per side; the median is reported.
     progress : called with a short line before each pair is timed and for each skip.
-    size : ``(rows, classes)`` of the logits; smaller sizes are for tests.
+    size : ``(rows, classes)`` of the logits; the other workloads scale their element
+        counts with it (full size at the default); smaller sizes are for tests.
     seed : seed of the random workload.
     warmup : untimed calls per side before timing (JAX gets one more, for compilation).
     natives : False times xpops' pure array-API path, never a backend's own kernel.
@@ -230,40 +247,66 @@ def _run_backend(
     say: Callable[[str], None],
     natives: bool = True,
 ) -> Iterator[BenchResult]:
-    peers = peers_for(backend.library)
     sync = _synchronizer(backend)
     extra_warmup = 1 if backend.library == "jax" else 0
     arrays: dict[str, Any] = {}
     for op in ops:
-        peer = peers[op]
-        try:
-            peer_side = peer.load()
-        except Exception as exc:  # a missing (ImportError) or broken optional peer
-            say(f"skip {op} on {backend.name}: peer {peer.name} unavailable ({exc})")
+        if not hasattr(xpops, op):
+            say(f"skip {op}: xpops has no {op} yet")
             continue
-        ours = xpops_side(op) if natives else _pure(xpops_side(op))
-        for name in ours.inputs + peer_side.inputs:
-            if name not in arrays:
-                arrays[name] = backend.asarray(data.get(name))
-        say(f"{backend.name} {op} vs {peer.name}")
-        t_ours, t_peer = _time_pair(
-            _bind(backend, ours, arrays),
-            _bind(backend, peer_side, arrays),
-            sync,
-            repeats,
-            warmup + extra_warmup,
-        )
-        ratio = t_ours / t_peer
-        yield BenchResult(
-            op=op,
-            backend=backend.name,
-            workload=workload_description(op, data.size)
-            + ("" if natives else ", pure array-API path"),
-            peer=peer.name,
-            xpops_median_s=t_ours,
-            peer_median_s=t_peer,
-            ratio=ratio,
-            target=peer.target,
-            met=None if peer.target is None else ratio <= peer.target,
-            repeats=repeats,
-        )
+        for workload in (w for w in WORKLOADS if w.op == op):
+            peers = workload.peers.get(backend.library, ())
+            if not peers:
+                say(f"skip {op} on {backend.name}: no native peer")
+            for peer in peers:
+                result = _run_pair(
+                    backend, workload, peer, data, arrays, sync, repeats,
+                    warmup + extra_warmup, say, natives,
+                )
+                if result is not None:
+                    yield result
+
+
+def _run_pair(
+    backend: Backend,
+    workload: Workload,
+    peer: Peer,
+    data: _HostData,
+    arrays: dict[str, Any],
+    sync: Callable[[Any], None],
+    repeats: int,
+    warmup: int,
+    say: Callable[[str], None],
+    natives: bool,
+) -> BenchResult | None:
+    op = workload.op
+    try:
+        peer_side = peer.load()
+    except Exception as exc:  # a missing (ImportError) or broken optional peer
+        say(f"skip {op} on {backend.name}: peer {peer.name} unavailable ({exc})")
+        return None
+    ours = workload.ours() if natives else _pure(workload.ours())
+    for name in ours.inputs + peer_side.inputs:
+        if name not in arrays:
+            arrays[name] = backend.asarray(data.get(name))
+    say(f"{backend.name} {op} vs {peer.name}")
+    t_ours, t_peer = _time_pair(
+        _bind(backend, ours, arrays),
+        _bind(backend, peer_side, arrays),
+        sync,
+        repeats,
+        warmup,
+    )
+    ratio = t_ours / t_peer
+    return BenchResult(
+        op=op,
+        backend=backend.name,
+        workload=workload.describe(data.size) + ("" if natives else ", pure array-API path"),
+        peer=peer.name,
+        xpops_median_s=t_ours,
+        peer_median_s=t_peer,
+        ratio=ratio,
+        target=peer.target,
+        met=None if peer.target is None else ratio <= peer.target,
+        repeats=repeats,
+    )
