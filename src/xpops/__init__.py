@@ -19,6 +19,15 @@ from .impl.cross_entropy import (
     cross_entropy,
 )
 from .impl.curves import best_fbeta_threshold, fbeta_curve
+from .impl.segmentation import (
+    MeanIoU,
+    dice_from_confusion,
+    dice_loss,
+    dice_score,
+    intersection_and_union,
+    mean_iou,
+    mean_iou_from_confusion,
+)
 
 __version__ = "0.1.0"
 
@@ -39,4 +48,11 @@ __all__ = [
     "f1_score",
     "fbeta_curve",
     "best_fbeta_threshold",
+    "intersection_and_union",
+    "mean_iou",
+    "MeanIoU",
+    "mean_iou_from_confusion",
+    "dice_from_confusion",
+    "dice_score",
+    "dice_loss",
 ]

@@ -177,7 +177,21 @@ class _Runner:
         except Exception as exc:  # conversion, compute or comparison broke on this input
             raise CheckFailed("error", f"{type(exc).__name__}: {exc}") from exc
 
+    def _result_float(self, case: Case) -> str:
+        """The float dtype results must have: the dtype under test when the case holds a
+        floating array, else the namespace's default float (ops on integer labels)."""
+        values = (*case.args, *case.kwargs.values())
+        if any(isinstance(v, (np.ndarray, np.generic)) and np.asarray(v).dtype.kind == "f"
+               for v in values):
+            return self.dtype
+        from .._lib.namespace import default_float
+
+        xp, dev = self.backend.xp, self.backend.device
+        return self.backend.dtype_name(xp.zeros((), dtype=default_float(xp, dev), device=dev))
+
     def _check_case(self, case: Case, *, drawn: bool) -> None:
+        float_dtype = self._result_float(case)
+        self.rtol, self.atol = self.spec.rtol_atol(float_dtype)
         args, kwargs = self.convert(case)
         before = [  # copies: to_numpy may share memory with the input
             np.array(self.backend.to_numpy(a), copy=True)
@@ -193,7 +207,7 @@ class _Runner:
             raise CheckFailed("outputs", f"{len(outs)} outputs, expected {len(want)}")
         got_np = []
         for i, (out, exp) in enumerate(zip(outs, want, strict=True)):
-            got_np.append(self._check_output(i, out, exp))
+            got_np.append(self._check_output(i, out, exp, float_dtype))
         self._note("namespace/device/dtype/shape")
         self._note("values")
         after = [self.backend.to_numpy(a) for a in (*args, *kwargs.values()) if _is_array(a)]
@@ -210,7 +224,7 @@ class _Runner:
             if self._check_grad(case, got_np):
                 self.grad_left -= 1
 
-    def _check_output(self, i: int, out: Any, exp: np.ndarray) -> np.ndarray:
+    def _check_output(self, i: int, out: Any, exp: np.ndarray, float_dtype: str) -> np.ndarray:
         from array_api_compat import array_namespace, is_array_api_obj
 
         label = f"output {i}: " if i else ""
@@ -229,7 +243,7 @@ class _Runner:
             raise CheckFailed(
                 "device", f"{label}on {device(out)!r}, inputs on {self.backend.device!r}"
             )
-        want_dtype = {"f": self.dtype, "b": "bool"}.get(exp.dtype.kind, self.backend.int_dtype)
+        want_dtype = {"f": float_dtype, "b": "bool"}.get(exp.dtype.kind, self.backend.int_dtype)
         got_dtype = self.backend.dtype_name(out)
         if got_dtype != want_dtype:
             raise CheckFailed("dtype", f"{label}dtype {got_dtype}, expected {want_dtype}")

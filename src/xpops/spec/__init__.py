@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import activations, cross_entropy, curves
+from . import activations, cross_entropy, curves, segmentation
 from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Property, Unsupported
 
 SPECS: dict[str, OpSpec] = {
@@ -11,6 +11,7 @@ SPECS: dict[str, OpSpec] = {
         *activations.SPECS,
         *cross_entropy.SPECS,
         *curves.SPECS,
+        *segmentation.SPECS,
     )
 }
 
