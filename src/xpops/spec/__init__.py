@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import activations, cross_entropy, curves, segmentation
+from . import activations, classification, cross_entropy, curves, segmentation
 from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Property, Unsupported
 
 SPECS: dict[str, OpSpec] = {
@@ -10,6 +10,7 @@ SPECS: dict[str, OpSpec] = {
     for s in (
         *activations.SPECS,
         *cross_entropy.SPECS,
+        *classification.SPECS,
         *curves.SPECS,
         *segmentation.SPECS,
     )
