@@ -12,12 +12,16 @@ nox.options.sessions = ["tests", "minimal", "lint"]
 # A CPU build: an unpinned `torch` pulls a multi-GB CUDA build.
 TORCH_CPU = "torch==2.13.0"
 FULL = [".[tests,peers,jax]", TORCH_CPU]
+# MONAI's own requirements are numpy and torch, installed above; --no-deps keeps pip
+# from resolving torch again.
+MONAI = ["--no-deps", "monai==1.6.1"]
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Full backend set: numpy, array-api-strict (all devices), torch CPU, jax CPU."""
     session.install(*FULL)
+    session.install(*MONAI)
     session.run("pytest", *session.posargs)
 
 
@@ -32,6 +36,7 @@ def minimal(session: nox.Session) -> None:
 def long(session: nox.Session) -> None:
     """Many more hypothesis examples; for nightly runs, not CI."""
     session.install(*FULL)
+    session.install(*MONAI)
     session.run(
         "pytest", *session.posargs,
         env={"XPOPS_HYPOTHESIS_PROFILE": "long", "XPOPS_MAX_EXAMPLES": "300",
@@ -51,6 +56,7 @@ def lint(session: nox.Session) -> None:
 def conformance(session: nox.Session) -> None:
     """The conformance matrix over every backend installed in the full set."""
     session.install(*FULL)
+    session.install(*MONAI)
     session.run("xpops", "conformance", *session.posargs)
 
 
@@ -58,6 +64,7 @@ def conformance(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks: xpops next to the native peers, as ratios."""
     session.install(".[peers,jax,benchmarks]", TORCH_CPU)
+    session.install(*MONAI)
     session.run("xpops", "bench", *session.posargs)
 
 
