@@ -11,6 +11,29 @@ from .namespace import is_concrete
 REDUCTIONS = ("none", "mean", "sum")
 
 
+def size(x: Any) -> int:
+    """Number of elements (``x.size`` is a method on torch tensors, None on some lazy arrays)."""
+    return math.prod(x.shape)
+
+
+def check_num_classes(num_classes: Any, name: str = "num_classes") -> int:
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int):
+        msg = f"`{name}` must be an int, got {num_classes!r}"
+        raise TypeError(msg)
+    if num_classes < 1:
+        msg = f"`{name}` must be at least 1, got {num_classes}"
+        raise ValueError(msg)
+    return num_classes
+
+
+def check_ignore_index(ignore_index: Any) -> None:
+    if ignore_index is not None and (
+        isinstance(ignore_index, bool) or not isinstance(ignore_index, int)
+    ):
+        msg = f"`ignore_index` must be an int or None, got {ignore_index!r}"
+        raise TypeError(msg)
+
+
 def check_real_floating(xp: Any, x: Any, name: str) -> None:
     if not xp.isdtype(x.dtype, "real floating"):
         msg = f"`{name}` must have a real floating dtype, got {x.dtype}"
@@ -62,7 +85,7 @@ def check_broadcastable(x: Any, shape: tuple, name: str, to: str) -> None:
 
 def check_in_unit_interval(xp: Any, x: Any, name: str) -> None:
     """Raise when a concrete array holds values outside [0, 1] (NaN passes through)."""
-    if not is_concrete(x) or math.prod(x.shape) == 0:
+    if not is_concrete(x) or size(x) == 0:
         return
     bad = xp.any((x < 0) | (x > 1))
     if bool(bad):

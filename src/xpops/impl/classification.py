@@ -31,7 +31,14 @@ from .._lib.namespace import (
     is_concrete,
 )
 from .._lib.native import natives_enabled
-from .._lib.validation import check_choice, check_integer, check_same_shape
+from .._lib.validation import (
+    check_choice,
+    check_ignore_index,
+    check_integer,
+    check_num_classes,
+    check_same_shape,
+    size,
+)
 
 __all__ = [
     "confusion_matrix",
@@ -49,31 +56,11 @@ AVERAGES = ("binary", "micro", "macro", "weighted", "samples", None)
 # ------------------------------------------------------------------- validation
 
 
-def _size(x: Any) -> int:
-    return math.prod(x.shape)
-
-
-def _check_num_classes(num_classes: Any, name: str = "num_classes") -> int:
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int):
-        msg = f"`{name}` must be an int, got {num_classes!r}"
-        raise TypeError(msg)
-    if num_classes < 1:
-        msg = f"`{name}` must be at least 1, got {num_classes}"
-        raise ValueError(msg)
-    return num_classes
-
-
-def _check_ignore_index(ignore_index: Any) -> None:
-    if ignore_index is not None and (
-        isinstance(ignore_index, bool) or not isinstance(ignore_index, int)
-    ):
-        msg = f"`ignore_index` must be an int or None, got {ignore_index!r}"
-        raise TypeError(msg)
 
 
 def _check_labels(xp: Any, x: Any, name: str, high: int, keep: Any, ignore_index: Any) -> None:
     """Raise when concrete labels at kept positions lie outside ``[0, high)``."""
-    if not is_concrete(x) or _size(x) == 0:
+    if not is_concrete(x) or size(x) == 0:
         return
     if keep is None and 0 <= int(xp.min(x)) and int(xp.max(x)) < high:
         return  # two reductions, no full-size temporaries: the common, valid case
@@ -141,7 +128,7 @@ def _confusion(xp: Any, preds: Any, target: Any, num_classes: int, keep: Any) ->
     if keep is not None:
         index = xp.where(keep, index, xp.full_like(index, length))
         length += 1
-    if _size(index) == 0:  # Dask cannot flatten an empty (0, n) array
+    if size(index) == 0:  # Dask cannot flatten an empty (0, n) array
         return xp.zeros((k, k), dtype=default_int(xp, device(index)), device=device(index))
     counts = bincount(xp, index, length=length, native=natives_enabled())
     return xp.reshape(counts[: k * k], (k, k))
@@ -186,8 +173,8 @@ def confusion_matrix(
            [0, 1, 1]], dtype=array_api_strict.int64)
     """
     xp = array_namespace(preds, target)
-    num_classes = _check_num_classes(num_classes)
-    _check_ignore_index(ignore_index)
+    num_classes = check_num_classes(num_classes)
+    check_ignore_index(ignore_index)
     _check_label_dtype(xp, preds, "preds", allow_bool=False)
     _check_label_dtype(xp, target, "target", allow_bool=False)
     check_same_shape(preds, target, "preds", "target")
@@ -241,7 +228,7 @@ def _binary_labels(
 def _check_binary_values(
     xp: Any, x: Any, name: str, keep: Any, ignore_index: Any, task: str
 ) -> None:
-    if not is_concrete(x) or _size(x) == 0:
+    if not is_concrete(x) or size(x) == 0:
         return
     bad = (x != 0) & (x != 1)
     if keep is not None:
@@ -285,7 +272,7 @@ def _multiclass_labels(
         c = preds.shape[-1]
         if num_classes is None:
             num_classes = c
-        if _check_num_classes(num_classes) != c:
+        if check_num_classes(num_classes) != c:
             msg = (
                 f"`num_classes`={num_classes} does not match the {c} score columns of "
                 f"preds.shape={tuple(preds.shape)}"
@@ -297,7 +284,7 @@ def _multiclass_labels(
     if num_classes is None:
         msg = "`num_classes` is required for multiclass label `preds`, got None"
         raise ValueError(msg)
-    num_classes = _check_num_classes(num_classes)
+    num_classes = check_num_classes(num_classes)
     return preds, target, num_classes
 
 
@@ -333,7 +320,7 @@ def _prepare(
 ) -> tuple[str, Any, Any, Any, Any]:
     """Validated (task, p, t, keep, num_classes) with binary/multilabel as booleans."""
     check_choice(task, "task", TASKS)
-    _check_ignore_index(ignore_index)
+    check_ignore_index(ignore_index)
     threshold = _check_threshold(threshold)
     if task == "multiclass":
         p, t, k = _multiclass_labels(xp, preds, target, num_classes, ignore_index)
@@ -346,7 +333,7 @@ def _prepare(
             )
             raise ValueError(msg)
         labels = target.shape[-1]
-        if num_classes is not None and _check_num_classes(num_classes) != labels:
+        if num_classes is not None and check_num_classes(num_classes) != labels:
             msg = (
                 f"`num_classes`={num_classes} (the number of labels) does not match "
                 f"target.shape[-1]={labels}"

@@ -7,7 +7,6 @@ last), for every combination of options that torch accepts.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from .._lib.namespace import array_namespace, as_array, device, is_array_api_obj, is_concrete
@@ -17,10 +16,12 @@ from .._lib.validation import (
     REDUCTIONS,
     check_broadcastable,
     check_choice,
+    check_ignore_index,
     check_in_unit_interval,
     check_real_floating,
     check_same_shape,
     normalize_axis,
+    size,
 )
 from .activations import log_sigmoid, log_softmax
 
@@ -49,10 +50,6 @@ def _as_float_target(xp: Any, target: Any, like: Any) -> Any:
         return xp.astype(target, like.dtype)
     msg = f"`target` must be a real-valued array, got dtype {target.dtype}"
     raise TypeError(msg)
-
-
-def _size(x: Any) -> int:
-    return math.prod(x.shape)
 
 
 def _check_reduction(reduction: str) -> None:
@@ -158,13 +155,9 @@ def _cross_entropy_indices(
             f"for logits.shape={tuple(logits.shape)}"
         )
         raise ValueError(msg)
-    if ignore_index is not None and (
-        isinstance(ignore_index, bool) or not isinstance(ignore_index, int)
-    ):
-        msg = f"`ignore_index` must be an int or None, got {ignore_index!r}"
-        raise TypeError(msg)
+    check_ignore_index(ignore_index)
     valid = None if ignore_index is None else target != ignore_index
-    if is_concrete(target) and _size(target):
+    if is_concrete(target) and size(target):
         bad = (target < 0) | (target >= num_classes)
         if valid is not None:
             bad = bad & valid

@@ -30,9 +30,12 @@ from .._lib.namespace import (
 from .._lib.validation import (
     REDUCTIONS,
     check_choice,
+    check_ignore_index,
     check_integer,
+    check_num_classes,
     check_real_floating,
     check_same_shape,
+    size,
 )
 from .activations import sigmoid, softmax
 
@@ -69,33 +72,13 @@ class MeanIoU:
 # ------------------------------------------------------------------------ validation
 
 
-def _size(x: Any) -> int:
-    return math.prod(x.shape)
-
-
-def _check_num_classes(num_classes: Any, name: str = "num_classes") -> int:
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int):
-        msg = f"`{name}` must be a positive int, got {num_classes!r}"
-        raise TypeError(msg)
-    if num_classes < 1:
-        msg = f"`{name}` must be a positive int, got {num_classes!r}"
-        raise ValueError(msg)
-    return num_classes
-
-
-def _check_ignore_index(ignore_index: Any) -> None:
-    if ignore_index is not None and (
-        isinstance(ignore_index, bool) or not isinstance(ignore_index, int)
-    ):
-        msg = f"`ignore_index` must be an int or None, got {ignore_index!r}"
-        raise TypeError(msg)
 
 
 def _check_label_values(
     xp: Any, x: Any, name: str, num_classes: int, ignore_index: int | None = None
 ) -> None:
     """Raise when concrete labels fall outside [0, num_classes) and are not ignore_index."""
-    if not is_concrete(x) or _size(x) == 0:
+    if not is_concrete(x) or size(x) == 0:
         return
     bad = (x < 0) | (x >= num_classes)
     if ignore_index is not None:
@@ -118,7 +101,7 @@ def _concrete_true(flag: Any) -> bool:
 
 def _check_unit_interval(xp: Any, x: Any, name: str) -> None:
     """Raise when concrete values lie outside [0, 1] (NaN passes through)."""
-    if not is_concrete(x) or _size(x) == 0:
+    if not is_concrete(x) or size(x) == 0:
         return
     if _concrete_true(xp.any((x < 0) | (x > 1))):
         msg = (
@@ -129,7 +112,7 @@ def _check_unit_interval(xp: Any, x: Any, name: str) -> None:
 
 
 def _check_binary_values(xp: Any, x: Any, name: str) -> None:
-    if x.dtype == xp.bool or not is_concrete(x) or _size(x) == 0:
+    if x.dtype == xp.bool or not is_concrete(x) or size(x) == 0:
         return
     if _concrete_true(xp.any((x != 0) & (x != 1))):
         msg = (
@@ -169,7 +152,7 @@ def _check_confusion(xp: Any, cm: Any) -> None:
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
         msg = f"`cm` must be a square (K, K) confusion matrix, got shape {tuple(cm.shape)}"
         raise ValueError(msg)
-    if is_concrete(cm) and _size(cm) and _concrete_true(xp.any(cm < 0)):
+    if is_concrete(cm) and size(cm) and _concrete_true(xp.any(cm < 0)):
         msg = f"`cm` holds negative counts (min {float(xp.min(cm))})"
         raise ValueError(msg)
 
@@ -291,8 +274,8 @@ def intersection_and_union(
     (Array([1, 1, 0], dtype=array_api_strict.int64), Array([1, 2, 1], dtype=array_api_strict.int64))
     """
     xp = array_namespace(preds, target)
-    num_classes = _check_num_classes(num_classes)
-    _check_ignore_index(ignore_index)
+    num_classes = check_num_classes(num_classes)
+    check_ignore_index(ignore_index)
     check_integer(xp, preds, "preds")
     check_integer(xp, target, "target")
     check_same_shape(preds, target, "preds", "target")
@@ -423,7 +406,7 @@ def dice_score(
         if num_classes is None:
             msg = "`num_classes` is required with input_format='index'"
             raise ValueError(msg)
-        num_classes = _check_num_classes(num_classes)
+        num_classes = check_num_classes(num_classes)
         check_integer(xp, preds, "preds")
         check_integer(xp, target, "target")
         if preds.ndim < 1:
@@ -487,7 +470,7 @@ def _one_hot_counts(
         msg = f"one-hot `preds` must have shape (N, C, *spatial), got shape {preds.shape}"
         raise ValueError(msg)
     channels = preds.shape[1]
-    if num_classes is not None and _check_num_classes(num_classes) != channels:
+    if num_classes is not None and check_num_classes(num_classes) != channels:
         msg = (
             f"`num_classes`={num_classes} does not match the {channels} channels of "
             f"one-hot preds.shape={tuple(preds.shape)}"
