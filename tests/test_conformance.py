@@ -15,8 +15,8 @@ from xpops.conformance.engine import check_op, compare
 from xpops.spec import SPECS
 
 # JAX compiles every new shape eagerly, so it gets fewer drawn cases in the default run.
-MAX_EXAMPLES = int(os.environ.get("XPOPS_MAX_EXAMPLES", "25"))
-JAX_EXAMPLES = int(os.environ.get("XPOPS_JAX_MAX_EXAMPLES", "10"))
+MAX_EXAMPLES = int(os.environ.get("XPOPS_MAX_EXAMPLES", "20"))
+JAX_EXAMPLES = int(os.environ.get("XPOPS_JAX_MAX_EXAMPLES", "6"))
 
 
 @pytest.mark.parametrize("op", list(SPECS))
