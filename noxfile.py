@@ -22,7 +22,8 @@ def tests(session: nox.Session) -> None:
     """Full backend set: numpy, array-api-strict (all devices), torch CPU, jax CPU."""
     session.install(*FULL)
     session.install(*MONAI)
-    session.run("pytest", *session.posargs)
+    # one worker per core: JAX compiles every new shape, and the matrix is wide
+    session.run("pytest", "-n", "auto", *session.posargs)
 
 
 @nox.session
