@@ -14,6 +14,7 @@ __all__ = [
     "device",
     "is_array_api_obj",
     "is_concrete",
+    "values_readable",
     "is_real_floating",
     "is_integer",
     "default_float",
@@ -38,6 +39,15 @@ def is_concrete(x: Any) -> bool:
 
         return not isinstance(x, jax.core.Tracer)
     return True
+
+
+def values_readable(xp: Any, x: Any) -> bool:
+    """True when values derived from ``x`` can be read now.
+
+    Stricter than :func:`is_concrete`: inside ``jax.jit`` even a concrete array closed
+    over by the traced function gives traced results, so a tiny derived array is probed.
+    """
+    return is_concrete(x) and is_concrete(xp.reshape(x, (-1,))[:0])
 
 
 def is_real_floating(xp: Any, x: Any) -> bool:

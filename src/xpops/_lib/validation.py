@@ -34,6 +34,15 @@ def check_ignore_index(ignore_index: Any) -> None:
         raise TypeError(msg)
 
 
+def concrete_true(flag: Any) -> bool:
+    """``bool(flag)`` where it can be read, else False (the check is skipped).
+
+    A concrete array closed over by a jitted function still gives traced results, so the
+    flag itself must be concrete, not only the array it was computed from.
+    """
+    return is_concrete(flag) and bool(flag)
+
+
 def check_real_floating(xp: Any, x: Any, name: str) -> None:
     if not xp.isdtype(x.dtype, "real floating"):
         msg = f"`{name}` must have a real floating dtype, got {x.dtype}"
@@ -87,8 +96,7 @@ def check_in_unit_interval(xp: Any, x: Any, name: str) -> None:
     """Raise when a concrete array holds values outside [0, 1] (NaN passes through)."""
     if not is_concrete(x) or size(x) == 0:
         return
-    bad = xp.any((x < 0) | (x > 1))
-    if bool(bad):
+    if concrete_true(xp.any((x < 0) | (x > 1))):
         msg = (
             f"`{name}` must lie in [0, 1]; got values in "
             f"[{float(xp.min(x))}, {float(xp.max(x))}]"

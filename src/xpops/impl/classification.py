@@ -29,6 +29,7 @@ from .._lib.namespace import (
     default_int,
     device,
     is_concrete,
+    values_readable,
 )
 from .._lib.native import natives_enabled
 from .._lib.validation import (
@@ -37,6 +38,7 @@ from .._lib.validation import (
     check_integer,
     check_num_classes,
     check_same_shape,
+    concrete_true,
     size,
 )
 
@@ -62,12 +64,16 @@ def _check_labels(xp: Any, x: Any, name: str, high: int, keep: Any, ignore_index
     """Raise when concrete labels at kept positions lie outside ``[0, high)``."""
     if not is_concrete(x) or size(x) == 0:
         return
-    if keep is None and 0 <= int(xp.min(x)) and int(xp.max(x)) < high:
-        return  # two reductions, no full-size temporaries: the common, valid case
+    if keep is None:
+        low, top = xp.min(x), xp.max(x)
+        if not (is_concrete(low) and is_concrete(top)):
+            return  # under jit, even for a concrete x closed over
+        if 0 <= int(low) and int(top) < high:
+            return  # two reductions, no full-size temporaries: the common, valid case
     bad = (x < 0) | (x >= high)
     if keep is not None:
         bad = bad & keep
-    if bool(xp.any(bad)):
+    if concrete_true(xp.any(bad)):
         # the extremes of the bad values: others are replaced by a value inside them
         low = int(xp.min(xp.where(bad, x, xp.full_like(x, int(xp.max(x))))))
         top = int(xp.max(xp.where(bad, x, xp.full_like(x, low))))
@@ -143,7 +149,7 @@ def _keep_mask(xp: Any, preds: Any, target: Any, k: int, ignore_index: Any) -> A
     under jit or on Dask) both labels in range, so that invalid labels are dropped
     rather than counted in a wrong bin."""
     keep = None if ignore_index is None else target != ignore_index
-    if not (is_concrete(preds) and is_concrete(target)):
+    if not (values_readable(xp, preds) and values_readable(xp, target)):
         in_range = _in_range(preds, k) & _in_range(target, k)
         keep = in_range if keep is None else keep & in_range
     return keep
@@ -233,7 +239,7 @@ def _check_binary_values(
     bad = (x != 0) & (x != 1)
     if keep is not None:
         bad = bad & keep
-    if bool(xp.any(bad)):
+    if concrete_true(xp.any(bad)):
         msg = (
             f"`{name}` must hold 0/1 labels for task={task!r}; found "
             f"{int(_count(xp, bad))} other value(s), e.g. "

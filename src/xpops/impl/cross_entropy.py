@@ -20,6 +20,7 @@ from .._lib.validation import (
     check_in_unit_interval,
     check_real_floating,
     check_same_shape,
+    concrete_true,
     normalize_axis,
     size,
 )
@@ -161,7 +162,7 @@ def _cross_entropy_indices(
         bad = (target < 0) | (target >= num_classes)
         if valid is not None:
             bad = bad & valid
-        if bool(xp.any(bad)):
+        if concrete_true(xp.any(bad)):
             bad_values = target[bad]
             msg = (
                 f"`target` holds class indices outside [0, {num_classes}): "

@@ -17,7 +17,7 @@ from typing import Any
 import array_api_compat
 
 from .._lib.namespace import array_namespace, default_int, device, is_concrete
-from .._lib.validation import check_real_floating, check_same_shape
+from .._lib.validation import check_real_floating, check_same_shape, concrete_true
 
 __all__ = ["fbeta_curve", "best_fbeta_threshold"]
 
@@ -43,12 +43,12 @@ def _validate(xp: Any, scores: Any, target: Any) -> None:
     check_same_shape(scores, target, "scores", "target")
     if math.prod(scores.shape) == 0:
         return
-    if is_concrete(scores) and bool(xp.any(xp.isnan(scores))):
+    if is_concrete(scores) and concrete_true(xp.any(xp.isnan(scores))):
         msg = f"`scores` must not hold NaN; got NaN among {math.prod(scores.shape)} scores"
         raise ValueError(msg)
     if target.dtype != xp.bool and is_concrete(target):
         bad = (target != 0) & (target != 1)
-        if bool(xp.any(bad)):
+        if concrete_true(xp.any(bad)):
             msg = (
                 "`target` must be binary (0 or 1); got values in "
                 f"[{float(xp.min(target))}, {float(xp.max(target))}]"

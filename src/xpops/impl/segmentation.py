@@ -35,6 +35,7 @@ from .._lib.validation import (
     check_num_classes,
     check_real_floating,
     check_same_shape,
+    concrete_true,
     size,
 )
 from .activations import sigmoid, softmax
@@ -83,7 +84,7 @@ def _check_label_values(
     bad = (x < 0) | (x >= num_classes)
     if ignore_index is not None:
         bad = bad & (x != ignore_index)
-    if _concrete_true(xp.any(bad)):
+    if concrete_true(xp.any(bad)):
         bad_values = x[bad]  # eager and concrete here: boolean indexing is fine
         msg = (
             f"`{name}` holds labels outside [0, {num_classes}): found values in "
@@ -93,17 +94,12 @@ def _check_label_values(
         raise ValueError(msg)
 
 
-def _concrete_true(flag: Any) -> bool:
-    """``bool(flag)`` where it can be read: a concrete array closed over by a jitted
-    function still gives traced results, which are skipped like traced inputs."""
-    return is_concrete(flag) and bool(flag)
-
 
 def _check_unit_interval(xp: Any, x: Any, name: str) -> None:
     """Raise when concrete values lie outside [0, 1] (NaN passes through)."""
     if not is_concrete(x) or size(x) == 0:
         return
-    if _concrete_true(xp.any((x < 0) | (x > 1))):
+    if concrete_true(xp.any((x < 0) | (x > 1))):
         msg = (
             f"`{name}` must lie in [0, 1]; got values in "
             f"[{float(xp.min(x))}, {float(xp.max(x))}]"
@@ -114,7 +110,7 @@ def _check_unit_interval(xp: Any, x: Any, name: str) -> None:
 def _check_binary_values(xp: Any, x: Any, name: str) -> None:
     if x.dtype == xp.bool or not is_concrete(x) or size(x) == 0:
         return
-    if _concrete_true(xp.any((x != 0) & (x != 1))):
+    if concrete_true(xp.any((x != 0) & (x != 1))):
         msg = (
             f"one-hot `{name}` must hold only 0 and 1; got values in "
             f"[{float(xp.min(x))}, {float(xp.max(x))}]"
@@ -152,7 +148,7 @@ def _check_confusion(xp: Any, cm: Any) -> None:
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
         msg = f"`cm` must be a square (K, K) confusion matrix, got shape {tuple(cm.shape)}"
         raise ValueError(msg)
-    if is_concrete(cm) and size(cm) and _concrete_true(xp.any(cm < 0)):
+    if is_concrete(cm) and size(cm) and concrete_true(xp.any(cm < 0)):
         msg = f"`cm` holds negative counts (min {float(xp.min(cm))})"
         raise ValueError(msg)
 
@@ -648,7 +644,7 @@ def _loss_weight(xp: Any, weight: Any, inputs: Any, kept: int) -> Any:
             f"got {tuple(weight.shape)}"
         )
         raise ValueError(msg)
-    if is_concrete(weight) and _concrete_true(xp.any(weight < 0)):
+    if is_concrete(weight) and concrete_true(xp.any(weight < 0)):
         msg = f"`weight` must be non-negative, got min {float(xp.min(weight))}"
         raise ValueError(msg)
     return weight
