@@ -31,6 +31,7 @@ from .._lib.validation import (
     REDUCTIONS,
     check_choice,
     check_ignore_index,
+    check_in_unit_interval,
     check_integer,
     check_num_classes,
     check_real_floating,
@@ -94,17 +95,6 @@ def _check_label_values(
         raise ValueError(msg)
 
 
-
-def _check_unit_interval(xp: Any, x: Any, name: str) -> None:
-    """Raise when concrete values lie outside [0, 1] (NaN passes through)."""
-    if not is_concrete(x) or size(x) == 0:
-        return
-    if concrete_true(xp.any((x < 0) | (x > 1))):
-        msg = (
-            f"`{name}` must lie in [0, 1]; got values in "
-            f"[{float(xp.min(x))}, {float(xp.max(x))}]"
-        )
-        raise ValueError(msg)
 
 
 def _check_binary_values(xp: Any, x: Any, name: str) -> None:
@@ -564,7 +554,7 @@ def dice_loss(
         raise ValueError(msg)
     g = _loss_target(xp, inputs, target)
     if activation is None:
-        _check_unit_interval(xp, inputs, "inputs")
+        check_in_unit_interval(xp, inputs, "inputs")
         p = inputs
     elif activation == "softmax":
         p = softmax(inputs, axis=1)
@@ -604,7 +594,7 @@ def _loss_target(xp: Any, inputs: Any, target: Any) -> Any:
         if not xp.isdtype(target.dtype, ("bool", "integral", "real floating")):
             msg = f"`target` must be real-valued, got dtype {target.dtype}"
             raise TypeError(msg)
-        _check_unit_interval(xp, target, "target")
+        check_in_unit_interval(xp, target, "target")
         return xp.astype(target, inputs.dtype)
     label_shape = shape[:1] + shape[2:]
     if tuple(target.shape) != label_shape:
