@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import statistics
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -91,7 +92,7 @@ class _HostData:
                 source, view = DERIVED[name]
                 cache[name] = view(self.get(source))
             else:
-                stream = 100 + list(INPUTS).index(name)
+                stream = 100 + zlib.crc32(name.encode())  # stable whatever else exists
                 cache[name] = INPUTS[name](self._rng(stream), self.size)
         return cache[name]
 
