@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import doctest
+import importlib
+import pkgutil
 
 import numpy as np
 import pytest
 
-from xpops.impl import activations, cross_entropy
+import xpops.impl
+
+MODULES = [
+    importlib.import_module(f"xpops.impl.{m.name}")
+    for m in pkgutil.iter_modules(xpops.impl.__path__)
+]
 
 
-@pytest.mark.parametrize("module", [activations, cross_entropy], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     with np.errstate(all="ignore"):
         failures, tried = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert tried > 0
+    assert tried > 0, f"{module.__name__} has no docstring examples"
     assert failures == 0

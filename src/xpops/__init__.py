@@ -5,6 +5,7 @@ array-api-strict) and returns arrays of the same library, on the same device.
 """
 
 from .impl.activations import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
+from .impl.boxes import box_area, box_convert, box_iou
 from .impl.classification import (
     confusion_matrix,
     f1_score,
@@ -55,4 +56,7 @@ __all__ = [
     "dice_from_confusion",
     "dice_score",
     "dice_loss",
+    "box_convert",
+    "box_area",
+    "box_iou",
 ]
