@@ -5,6 +5,7 @@ array-api-strict) and returns arrays of the same library, on the same device.
 """
 
 from .impl.activations import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
+from .impl.average_precision import average_precision_score, interpolated_average_precision
 from .impl.boxes import box_area, box_convert, box_iou
 from .impl.classification import (
     confusion_matrix,
@@ -29,6 +30,7 @@ from .impl.segmentation import (
     mean_iou,
     mean_iou_from_confusion,
 )
+from .impl.voc import VOCResult, voc_evaluate
 
 __version__ = "0.1.0"
 
@@ -59,4 +61,8 @@ __all__ = [
     "box_convert",
     "box_area",
     "box_iou",
+    "interpolated_average_precision",
+    "average_precision_score",
+    "voc_evaluate",
+    "VOCResult",
 ]
