@@ -116,6 +116,32 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_voc_eval(args: argparse.Namespace) -> int:
+    import math
+
+    from . import voc_evaluate
+    from .io.voc import load_voc
+
+    try:
+        data = load_voc(args.annotations_dir, args.detections_dir, names=args.names)
+        result = voc_evaluate(
+            *data.arrays(), gt_difficult=data.gt_difficult, ap_method=args.ap_method,
+            iou_threshold=args.iou_threshold,
+        )
+    except ValueError as exc:
+        print(f"xpops voc-eval: {exc}", file=sys.stderr)
+        return 2
+    names = [data.class_names[int(k)] for k in result.class_ids]
+    width = max([len("mAP"), *(len(n) for n in names)])
+    print(f"{'class':<{width}}  {'AP':>6}  objects")
+    for name, ap, npos in zip(names, result.per_class_ap, result.num_positives, strict=True):
+        shown = "   n/a" if math.isnan(float(ap)) else f"{float(ap):6.4f}"
+        print(f"{name:<{width}}  {shown}  {int(npos)}")
+    mean = float(result.map)
+    print(f"{'mAP':<{width}}  {'   n/a' if math.isnan(mean) else f'{mean:6.4f}'}")
+    return 0
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from .spec import SPECS
 
@@ -177,6 +203,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("-q", "--quiet", action="store_true")
     bench.set_defaults(func=_cmd_bench)
+
+    voc = sub.add_parser(
+        "voc-eval", help="PASCAL VOC per-class AP and mAP of detection files",
+        description="Per-class AP and mAP with the PASCAL VOC devkit's rules. Annotations: "
+        "VOC XML files; detections: <image>.txt files of 'class_index score x1 y1 x2 y2' "
+        "lines, class_index indexing the class names.",
+    )
+    voc.add_argument("annotations_dir", metavar="ANNOTATIONS_DIR")
+    voc.add_argument("detections_dir", metavar="DETECTIONS_DIR")
+    voc.add_argument("--names", help="class names file, one per line (default: the 20 "
+                     "VOC classes)")
+    voc.add_argument("--ap-method", choices=("all_points", "voc11"), default="all_points",
+                     help="all_points (VOC 2010+, default) or voc11 (VOC 2007 11-point)")
+    voc.add_argument("--iou-threshold", type=float, default=0.5)
+    voc.set_defaults(func=_cmd_voc_eval)
 
     lst = sub.add_parser("list", help="ops and their capabilities")
     lst.set_defaults(func=_cmd_list)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .._lib.jax_eager import jitted
 from .._lib.namespace import array_namespace, as_array, default_int, device, is_concrete
 from .._lib.primitives import take_along_last_axis
 from .._lib.scans import cumulative_max, reverse_cumulative_max
@@ -31,11 +32,21 @@ AP_METHODS = ("all_points", "voc11", "coco101")
 
 # The recalls each sampling rule reads, as Python floats (rounded to the curve's dtype
 # when used). voc11: exactly k / 10, as the VOC devkit; coco101: pycocotools'
-# np.linspace(0, 1, 101), whose entries are k * 0.01 (0.07 is 0.07000000000000001).
+# np.linspace(0, 1, 101), whose entries are k * 0.01 (0.35 is 0.35000000000000003).
 RECALL_POINTS = {
     "voc11": tuple(k / 10 for k in range(11)),
     "coco101": (*(k * 0.01 for k in range(100)), 1.0),
 }
+
+
+def _curve_flags(xp: Any, recall: Any, precision: Any) -> Any:
+    """(recall outside [0, 1] or NaN, precision likewise, recall decreasing), one pass."""
+
+    def outside(x: Any) -> Any:
+        return xp.any(xp.isnan(x) | (x < 0) | (x > 1))
+
+    decreasing = xp.any(recall[..., 1:] < recall[..., :-1])
+    return xp.stack((outside(recall), outside(precision), decreasing))
 
 
 def _check_curve(xp: Any, recall: Any, precision: Any) -> None:
@@ -47,20 +58,25 @@ def _check_curve(xp: Any, recall: Any, precision: Any) -> None:
     check_same_shape(recall, precision, "recall", "precision")
     if not (is_concrete(recall) and is_concrete(precision)) or size(recall) == 0:
         return
-    for name, x in (("recall", recall), ("precision", precision)):
-        outside = xp.isnan(x) | (x < 0) | (x > 1)
-        if concrete_true(xp.any(outside)):
+    # one compiled pass on eager JAX instead of one compilation per check
+    flags = jitted(_curve_flags, xp, recall, precision)
+    if not is_concrete(flags):
+        return
+    bad_recall, bad_precision, decreasing = (bool(flags[i]) for i in range(3))
+    for name, x, bad in (("recall", recall, bad_recall),
+                         ("precision", precision, bad_precision)):
+        if bad:
             msg = (
                 f"`{name}` must lie in [0, 1] (no NaN); got values in "
                 f"[{float(xp.min(x))}, {float(xp.max(x))}]"
             )
             raise ValueError(msg)
-    if concrete_true(xp.any(recall[..., 1:] < recall[..., :-1])):
+    if decreasing:
         msg = "`recall` must be non-decreasing along its last axis (a curve in rank order)"
         raise ValueError(msg)
 
 
-def envelope_average_precision(xp: Any, recall: Any, precision: Any, method: str) -> Any:
+def envelope_average_precision(xp: Any, recall: Any, precision: Any, *, method: str) -> Any:
     """AP of validated curves ``(..., N)`` -> ``(...)``; the shared core of both AP ops."""
     envelope = reverse_cumulative_max(xp, precision)
     zero = xp.zeros((*recall.shape[:-1], 1), dtype=recall.dtype, device=device(recall))
@@ -79,6 +95,27 @@ def envelope_average_precision(xp: Any, recall: Any, precision: Any, method: str
     padded = xp.concat((envelope, zero), axis=-1)
     sampled = take_along_last_axis(xp, padded, xp.astype(first, default_int(xp, device(padded))))
     return as_array(xp, xp.sum(sampled, axis=-1) / len(points))
+
+
+def _binary_flags(xp: Any, scores: Any, target: Any) -> Any:
+    """Whether some score is NaN or some target is neither 0 nor 1, in one pass."""
+    nan = xp.any(xp.isnan(scores))
+    bad = xp.any((target != 0) & (target != 1)) if target.dtype != xp.bool else nan & False
+    return xp.stack((nan, bad))
+
+
+def _validate_binary(xp: Any, scores: Any, target: Any) -> None:
+    """The checks of :func:`xpops.fbeta_curve`, its value checks in one compiled pass on
+    eager JAX: they run one by one (and raise) only when the pass finds a problem."""
+    if (
+        xp.isdtype(scores.dtype, "real floating") and tuple(scores.shape) == tuple(
+            target.shape) and xp.isdtype(target.dtype, ("bool", "integral", "real floating"))
+        and size(scores) and is_concrete(scores) and is_concrete(target)
+    ):
+        flags = jitted(_binary_flags, xp, scores, target)
+        if is_concrete(flags) and not concrete_true(xp.any(flags)):
+            return
+    _validate(xp, scores, target)
 
 
 def interpolated_average_precision(
@@ -129,7 +166,7 @@ def interpolated_average_precision(
     dtype = xp.result_type(recall.dtype, precision.dtype)
     recall = xp.astype(recall, dtype, copy=False)
     precision = xp.astype(precision, dtype, copy=False)
-    return envelope_average_precision(xp, recall, precision, method)
+    return jitted(envelope_average_precision, xp, recall, precision, method=method)
 
 
 def average_precision_score(scores: Any, target: Any, /) -> Any:
@@ -164,7 +201,7 @@ def average_precision_score(scores: Any, target: Any, /) -> Any:
     Array(0.83333333, dtype=array_api_strict.float64)
     """
     xp = array_namespace(scores, target)
-    _validate(xp, scores, target)
+    _validate_binary(xp, scores, target)
     if math.prod(scores.shape) == 0:
         msg = f"`scores` must not be empty, got shape {tuple(scores.shape)}"
         raise ValueError(msg)
@@ -172,6 +209,11 @@ def average_precision_score(scores: Any, target: Any, /) -> Any:
         home = device(scores)
         ap = average_precision_score(scores.to_device(elsewhere), target.to_device(elsewhere))
         return ap.to_device(home)
+    return jitted(_step_average_precision, xp, scores, target)
+
+
+def _step_average_precision(xp: Any, scores: Any, target: Any) -> Any:
+    """The sum over samples of ``y_i P_{t(i)} / P``, for validated non-empty inputs."""
     dev = device(scores)
     s = xp.reshape(scores, (-1,))
     t = xp.reshape(target, (-1,))

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._lib.counting import bincount
+from .._lib.jax_eager import host_arrays
 from .._lib.namespace import array_namespace, default_int, device, is_concrete
 from .._lib.validation import (
     check_choice,
@@ -270,6 +271,19 @@ def voc_evaluate(
     _validate(xp, (det_boxes, det_scores, det_labels, det_image_ids),
               (gt_boxes, gt_labels, gt_image_ids), gt_difficult)
     options = {"iou_threshold": iou_threshold, "ap_method": ap_method, "offset": offset}
+    if (host := host_arrays(*arrays, gt_difficult)) is not None:
+        # eager JAX: data-dependent shapes would compile every call anew (_lib.jax_eager)
+        result = voc_evaluate(*host[:-1], gt_difficult=host[-1], box_format=box_format,
+                              **options)
+        dev = device(det_scores)
+        home_int = default_int(xp, dev)
+        return VOCResult(*(
+            xp.asarray(a, device=dev) if a.dtype.kind == "f"
+            else xp.astype(xp.asarray(a.astype(str(xp.empty(0, dtype=home_int).dtype)),
+                                      device=dev), home_int)
+            for a in (result.per_class_ap, result.map, result.class_ids,
+                      result.num_positives)
+        ))
     if (elsewhere := _index_device(xp, det_scores)) is not None:
         home = device(det_scores)
         result = voc_evaluate(
@@ -336,7 +350,7 @@ def _evaluate(
         xp, xp.where(ignored, xp.full_like(rank, k), xp.take(det_cls, rank)), tp,
         num_positives, k, dtype,
     )
-    ap = envelope_average_precision(xp, recall, precision, ap_method)
+    ap = envelope_average_precision(xp, recall, precision, method=ap_method)
     has_positives = num_positives > 0
     ap = xp.where(has_positives, ap, xp.full_like(ap, math.nan))
     counted = xp.astype(has_positives, dtype)

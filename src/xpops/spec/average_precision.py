@@ -9,8 +9,9 @@ Porting notes (what the classic code does differently):
   point later than by the devkit's ``0:0.1:1``, which is exactly k/10. xpops uses k/10.
 - its ``"all_points"`` area is the devkit's; xpops sums every point (a width-0 segment
   adds 0), the devkit only where recall changes: the same value up to rounding.
-- pycocotools samples 101 points at ``np.linspace(0, 1, 101)`` (k * 0.01, so 0.07 is
-  0.07000000000000001); ``"coco101"`` uses those values.
+- pycocotools samples 101 points at ``np.linspace(0, 1, 101)`` (k * 0.01, so ten of them
+  are one ulp above k/100: 0.35000000000000003, 0.7000000000000001, ...); ``"coco101"``
+  uses those values, so a recall of exactly 0.35 does not reach the 0.35 point.
 - scikit-learn's ``average_precision_score`` has no envelope and no interpolation; xpops
   follows it exactly, including 0 when there are no positives.
 """
