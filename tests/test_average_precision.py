@@ -25,7 +25,7 @@ def _float64(backend):
 
 
 @pytest.mark.parametrize("native", [True, False])
-@pytest.mark.parametrize("shape", [(0,), (1,), (5,), (17,), (3, 33), (2, 2, 64)])
+@pytest.mark.parametrize("shape", [(0,), (1,), (17,), (3, 33)])
 def test_cumulative_max_both_paths(backend, native, shape, rng):
     x = rng.integers(-5, 6, size=shape).astype(np.float32)
     got = cumulative_max(backend.xp, backend.asarray(x), native=native)

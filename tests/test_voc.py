@@ -263,8 +263,8 @@ def test_default_names_are_the_voc_classes(tmp_path):
 def test_array_api_path_on_jax(backend):
     """Eager JAX inputs are evaluated on host NumPy copies; the array-API code itself
     runs on JAX with delegation off, and both give the devkit's answer."""
-    if backend.library != "jax":
-        pytest.skip("the host delegation is JAX's")
+    if backend.name != "jax:cpu":  # eager JAX compiles each of ~150 calls: once is enough
+        pytest.skip("the host delegation is JAX's; checked once, on jax:cpu")
     from xpops._lib.native import natives_disabled
 
     args = _one_class([[0, 0, 9, 9], [0, 0, 9, 8], [21, 20, 29, 29], [50, 50, 60, 60]],
