@@ -12,6 +12,7 @@ from xpops.cli import main
 from xpops.io import load_voc, read_names
 from xpops.spec.voc import py_faster_rcnn_voc_eval, voc_evaluate_oracle
 
+
 def _data_dir() -> Path:
     """``../shared/data/voc2007_100`` from the project root (or from a parent of it)."""
     root = Path(__file__).resolve().parents[1]

@@ -158,7 +158,7 @@ def interpolated_average_precision(
     >>> xpops.interpolated_average_precision(r, p)
     Array(0.56666667, dtype=array_api_strict.float64)
     >>> xpops.interpolated_average_precision(r, p, method="voc11")
-    Array(0.56969697, dtype=array_api_strict.float64)
+    Array(0.56363636, dtype=array_api_strict.float64)
     """
     xp = array_namespace(recall, precision)
     check_choice(method, "method", AP_METHODS)

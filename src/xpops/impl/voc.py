@@ -270,7 +270,8 @@ def voc_evaluate(
     offset = check_offset(offset)
     _validate(xp, (det_boxes, det_scores, det_labels, det_image_ids),
               (gt_boxes, gt_labels, gt_image_ids), gt_difficult)
-    options = {"iou_threshold": iou_threshold, "ap_method": ap_method, "offset": offset}
+    options: dict[str, Any] = {
+        "iou_threshold": iou_threshold, "ap_method": ap_method, "offset": offset}
     if (host := host_arrays(*arrays, gt_difficult)) is not None:
         # eager JAX: data-dependent shapes would compile every call anew (_lib.jax_eager)
         result = voc_evaluate(*host[:-1], gt_difficult=host[-1], box_format=box_format,

@@ -172,8 +172,8 @@ def voc_ap(rec, prec, use_07_metric=False):
     mpre = np.concatenate(([0.0], prec, [0.0]))
     for i in range(mpre.size - 1, 0, -1):
         mpre[i - 1] = np.maximum(mpre[i - 1], mpre[i])
-    i = np.where(mrec[1:] != mrec[:-1])[0]
-    return np.sum((mrec[i + 1] - mrec[i]) * mpre[i + 1])
+    changed = np.where(mrec[1:] != mrec[:-1])[0]
+    return np.sum((mrec[changed + 1] - mrec[changed]) * mpre[changed + 1])
 
 
 def _py_faster_rcnn_voc_ap():
