@@ -29,6 +29,7 @@ METRIC_PEERS = {
     ("torch:cpu", "confusion_matrix", "torch.bincount(t * K + p)"): 1.5,
     ("numpy", "best_fbeta_threshold", "sklearn precision_recall_curve + F1 + argmax"): 1.5,
     ("torch:cpu", "dice_loss", "monai.losses.DiceLoss(softmax=True)"): 1.5,
+    ("numpy", "voc_evaluate", "py-faster-rcnn voc_eval (port)"): 0.1,
 }
 METRIC_NEEDS = {  # peer -> the modules it needs, besides the backend's library
     "sklearn.metrics.confusion_matrix": ("sklearn",),

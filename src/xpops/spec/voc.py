@@ -212,13 +212,17 @@ def py_faster_rcnn_voc_eval(
     difficult = (np.zeros(len(gt_labels), bool) if gt_difficult is None
                  else np.asarray(gt_difficult).astype(bool))
     class_ids = np.union1d(gt_labels, det_labels)
+    recs: dict[Any, list[int]] = {  # the parsed annotations: image -> its objects
+        image: [] for image in np.unique(np.concatenate((gt_image_ids, det_image_ids)))}
+    for g, image in enumerate(gt_image_ids):
+        recs[image].append(g)
     aps = []
     for c in class_ids:
         class_recs, npos = {}, 0
-        for image in np.unique(np.concatenate((gt_image_ids, det_image_ids))):
-            sel = (gt_labels == c) & (gt_image_ids == image)
+        for image, objects in recs.items():
+            sel = np.array([g for g in objects if gt_labels[g] == c], dtype=np.int64)
             class_recs[image] = {"bbox": gt_boxes[sel], "difficult": difficult[sel],
-                                 "det": [False] * int(sel.sum())}
+                                 "det": [False] * len(sel)}
             npos += int(np.sum(~difficult[sel]))
         mine = det_labels == c
         image_ids, confidence, bb_all = det_image_ids[mine], det_scores[mine], det_boxes[mine]
