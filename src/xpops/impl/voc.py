@@ -21,6 +21,7 @@ No Python loop runs over detections, images or classes; memory is O(pairs + K N)
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -272,38 +273,34 @@ def voc_evaluate(
               (gt_boxes, gt_labels, gt_image_ids), gt_difficult)
     options: dict[str, Any] = {
         "iou_threshold": iou_threshold, "ap_method": ap_method, "offset": offset}
+    home = device(det_scores)
+    home_int = default_int(xp, home)
     if (host := host_arrays(*arrays, gt_difficult)) is not None:
         # eager JAX: data-dependent shapes would compile every call anew (_lib.jax_eager)
         result = voc_evaluate(*host[:-1], gt_difficult=host[-1], box_format=box_format,
                               **options)
-        dev = device(det_scores)
-        home_int = default_int(xp, dev)
-        return VOCResult(*(
-            xp.asarray(a, device=dev) if a.dtype.kind == "f"
-            else xp.astype(xp.asarray(a.astype(str(xp.empty(0, dtype=home_int).dtype)),
-                                      device=dev), home_int)
-            for a in (result.per_class_ap, result.map, result.class_ids,
-                      result.num_positives)
-        ))
+        return _result_map(result, lambda a: xp.asarray(
+            a if a.dtype.kind == "f" else a.astype(home_int), device=home))
     if (elsewhere := _index_device(xp, det_scores)) is not None:
-        home = device(det_scores)
         result = voc_evaluate(
             *(a.to_device(elsewhere) for a in arrays),
             gt_difficult=None if gt_difficult is None else gt_difficult.to_device(elsewhere),
             box_format=box_format, **options,
         )
-        home_int = default_int(xp, home)
-        return VOCResult(*(
-            (xp.astype(a, home_int) if xp.isdtype(a.dtype, "integral") else a).to_device(home)
-            for a in (result.per_class_ap, result.map, result.class_ids,
-                      result.num_positives)
-        ))
+        return _result_map(result, lambda a: (
+            xp.astype(a, home_int) if xp.isdtype(a.dtype, "integral") else a).to_device(home))
     det_xyxy = xyxy_boxes(xp, det_boxes, fmt=box_format, name="det_boxes")
     gt_xyxy = xyxy_boxes(xp, gt_boxes, fmt=box_format, name="gt_boxes")
     _check_no_nan(xp, det_xyxy, "det_boxes")
     _check_no_nan(xp, gt_xyxy, "gt_boxes")
     return _evaluate(xp, det_xyxy, det_scores, det_labels, det_image_ids, gt_xyxy,
                      gt_labels, gt_image_ids, gt_difficult, **options)
+
+
+def _result_map(result: VOCResult, fn: Callable[[Any], Any]) -> VOCResult:
+    """``result`` with ``fn`` applied to each of its arrays (moving them home)."""
+    return VOCResult(*(fn(a) for a in (result.per_class_ap, result.map, result.class_ids,
+                                       result.num_positives)))
 
 
 def _evaluate(
