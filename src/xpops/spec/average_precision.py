@@ -2,8 +2,8 @@
 
 Porting notes (what the classic code does differently):
 
-- py-faster-rcnn's ``voc_ap`` (copied by detectron2, mmdetection's ``average_precision``
-  and most VOC ports) samples the 11 points at ``np.arange(0., 1.1, 0.1)``, whose fourth
+- py-faster-rcnn's ``voc_ap`` (copied by detectron2's ``pascal_voc_evaluation`` and
+  many VOC ports) samples the 11 points at ``np.arange(0., 1.1, 0.1)``, whose fourth
   entry is 0.30000000000000004 and whose eighth is 0.7000000000000001: a curve that
   reaches recall exactly 0.3 or 0.7 (0.6 is 0.6000000000000001 as well) there is read one
   point later than by the devkit's ``0:0.1:1``, which is exactly k/10. xpops uses k/10.

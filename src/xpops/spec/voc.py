@@ -8,14 +8,14 @@ tests/test_voc.py:
 - a match needs IoU **>** the threshold (``ovmax > ovthresh``); the devkit and xpops
   accept IoU >= threshold, so an IoU of exactly 0.5 is a miss there;
 - detections are ranked with ``np.argsort(-confidence)``, NumPy's default quicksort, which
-  is not stable: equal scores come out in an unspecified order (input order for fewer
-  than 17 detections, not beyond), so TP/FP order among ties differs; xpops ranks with a
-  stable sort over the input order;
+  is not stable: equal scores come out in an unspecified order (in practice input order
+  for small arrays, not for larger ones), so TP/FP order among ties differs; xpops ranks
+  with a stable sort over the input order;
 - its 11-point rule samples ``np.arange(0, 1.1, 0.1)`` (0.30000000000000004, ...), not
   exactly k/10 (see ``spec/average_precision.py``);
 - boxes are always pixel-inclusive (+1), i.e. ``offset=1``; a class without
-  non-difficult ground truth divides by zero (NaN with a warning), where xpops gives NaN
-  and leaves the class out of the mean.
+  non-difficult ground truth divides by zero (a warning and a meaningless AP), where
+  xpops gives NaN and leaves the class out of the mean.
 
 Elsewhere they agree: each detection looks only at its highest-IoU ground truth (first
 among equal IoUs), a taken object makes a duplicate a false positive, and a detection
