@@ -194,3 +194,21 @@ def test_jit(backend):
     s = backend.asarray(np.array([0.1, 0.4, 0.35, 0.8]), "float32")
     t = backend.asarray(np.array([0, 0, 1, 1]))
     assert float(jax.jit(xpops.average_precision_score)(s, t)) == pytest.approx(5 / 6)
+
+
+def test_jax_eager_helpers(backend):
+    """Compiled and host paths are taken for eager JAX arrays only, and never with
+    delegation off; other namespaces call the code directly."""
+    from xpops._lib import jax_eager
+
+    x = backend.asarray(np.array([0.5, 0.25, 1.0]), backend.float_dtypes[0])
+    xp = backend.xp
+    is_jax = backend.library == "jax"
+    assert (jax_eager.host_arrays(x, None) is not None) == is_jax
+    before = len(jax_eager._JITTED)
+    out = jax_eager.jitted(lambda xp_, a: xp_.sum(a), xp, x)
+    assert float(backend.to_numpy(out)) == pytest.approx(1.75)
+    assert len(jax_eager._JITTED) == before + int(is_jax)
+    with natives_disabled():
+        assert jax_eager.host_arrays(x) is None
+        assert float(backend.to_numpy(jax_eager.jitted(lambda xp_, a: xp_.max(a), xp, x))) == 1
