@@ -19,6 +19,13 @@ from .impl.cross_entropy import (
     cross_entropy,
 )
 from .impl.curves import best_fbeta_threshold, fbeta_curve
+from .impl.linear import (
+    logistic_regression_loss,
+    softmax_loss,
+    svm_loss,
+    train_linear_classifier,
+    two_layer_net,
+)
 from .impl.segmentation import (
     MeanIoU,
     dice_from_confusion,
@@ -55,4 +62,9 @@ __all__ = [
     "dice_from_confusion",
     "dice_score",
     "dice_loss",
+    "svm_loss",
+    "softmax_loss",
+    "two_layer_net",
+    "logistic_regression_loss",
+    "train_linear_classifier",
 ]
