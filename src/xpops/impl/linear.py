@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .._lib.namespace import array_namespace, default_int, device, is_concrete
+from .._lib.namespace import array_namespace, as_array, default_int, device, is_concrete
 from .._lib.validation import check_integer, check_real_floating, concrete_true, size
 from .activations import log_softmax, sigmoid
 
@@ -180,7 +180,7 @@ def svm_loss(W: Any, X: Any, y: Any, /, *, reg: float = 0.0, delta: float = 1.0)
     counts = xp.astype(violated, scores.dtype)
     coeff = counts - xp.astype(is_label, scores.dtype) * xp.sum(counts, axis=1)[:, None]
     dW = X.T @ coeff / n + (2 * reg) * W
-    return loss, dW
+    return as_array(xp, loss), dW
 
 
 def softmax_loss(W: Any, X: Any, y: Any, /, *, reg: float = 0.0) -> tuple[Any, Any]:
@@ -206,10 +206,11 @@ def softmax_loss(W: Any, X: Any, y: Any, /, *, reg: float = 0.0) -> tuple[Any, A
     xp = array_namespace(W, X, y)
     reg = _check_linear(xp, W, X, y, reg)
     data_loss, dscores = _softmax_data_loss(xp, X @ W, y)
-    return data_loss + _l2(xp, reg, W), X.T @ dscores + (2 * reg) * W
+    return as_array(xp, data_loss + _l2(xp, reg, W)), X.T @ dscores + (2 * reg) * W
 
 
-def _check_two_layer(xp: Any, params: Any, X: Any) -> tuple[Any, Any, Any, Any]:
+def _check_two_layer(params: Any, X: Any) -> tuple[Any, Any, Any, Any, Any]:
+    """The namespace and ``(W1, b1, W2, b2)`` of valid ``params`` for ``X``."""
     if not isinstance(params, Mapping):
         msg = f"`params` must be a mapping with keys {TWO_LAYER_PARAMS}, got {type(params)}"
         raise TypeError(msg)
@@ -218,6 +219,7 @@ def _check_two_layer(xp: Any, params: Any, X: Any) -> tuple[Any, Any, Any, Any]:
         msg = f"`params` lacks {missing}; it needs {TWO_LAYER_PARAMS}"
         raise ValueError(msg)
     W1, b1, W2, b2 = (params[k] for k in TWO_LAYER_PARAMS)
+    xp = array_namespace(X, W1, b1, W2, b2)
     for name, p, ndim in (("W1", W1, 2), ("b1", b1, 1), ("W2", W2, 2), ("b2", b2, 1)):
         _check_matrix(xp, p, f"params['{name}']", ndim)
     _check_matrix(xp, X, "X")
@@ -232,7 +234,7 @@ def _check_two_layer(xp: Any, params: Any, X: Any) -> tuple[Any, Any, Any, Any]:
                 f"and W2 {tuple(W2.shape)}, got {tuple(p.shape)}"
             )
             raise ValueError(msg)
-    return W1, b1, W2, b2
+    return xp, W1, b1, W2, b2
 
 
 def two_layer_net(
@@ -257,8 +259,7 @@ def two_layer_net(
     >>> grads["W1"]
     Array([[-0.23840584,  0.        ]], dtype=array_api_strict.float64)
     """
-    xp = array_namespace(X, *(params[k] for k in TWO_LAYER_PARAMS if k in params))
-    W1, b1, W2, b2 = _check_two_layer(xp, params, X)
+    xp, W1, b1, W2, b2 = _check_two_layer(params, X)
     pre = X @ W1 + b1
     active = pre > 0
     hidden = xp.where(active, pre, xp.zeros_like(pre))
@@ -277,7 +278,7 @@ def two_layer_net(
         "W2": hidden.T @ dscores + (2 * reg) * W2,
         "b2": xp.sum(dscores, axis=0),
     }
-    return data_loss + _l2(xp, reg, W1, W2), grads
+    return as_array(xp, data_loss + _l2(xp, reg, W1, W2)), grads
 
 
 def logistic_regression_loss(
@@ -322,7 +323,7 @@ def logistic_regression_loss(
     softplus = xp.maximum(z, xp.zeros_like(z)) + xp.log1p(xp.exp(-xp.abs(z)))
     loss = xp.sum(softplus - t * z) / n + _l2(xp, reg, w)
     residual = (sigmoid(z) - t) / n
-    return loss, X.T @ residual + (2 * reg) * w, xp.sum(residual)
+    return as_array(xp, loss), X.T @ residual + (2 * reg) * w, as_array(xp, xp.sum(residual))
 
 
 # ------------------------------------------------------------------------ training
