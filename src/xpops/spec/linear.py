@@ -67,7 +67,8 @@ def two_layer_net_oracle(params, X, y=None, reg=0.0):
     (X,) = _f64(X)
     n = X.shape[0]
     scores = np.zeros((n, W2.shape[1]))
-    grads = {k: np.zeros_like(v) for k, v in zip(_impl.TWO_LAYER_PARAMS, (W1, b1, W2, b2))}
+    names = _impl.TWO_LAYER_PARAMS
+    grads = {k: np.zeros_like(v) for k, v in zip(names, (W1, b1, W2, b2), strict=True)}
     loss = 0.0
     for i in range(n):
         pre = X[i] @ W1 + b1
@@ -351,27 +352,28 @@ def _jax_softmax():
     return native
 
 
-def _two_layer_native(library: str):
+def _torch_pieces() -> tuple[Any, ...]:
+    import torch.nn.functional as F
+
+    return F.relu, F.cross_entropy, lambda w: (w * w).sum(), _torch_autograd
+
+
+def _jax_pieces() -> tuple[Any, ...]:
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    def ce(s: Any, y: Any) -> Any:
+        return optax.softmax_cross_entropy_with_integer_labels(s, y).mean()
+
+    return jax.nn.relu, ce, lambda w: jnp.sum(w * w), _jax_grad
+
+
+def _two_layer_native(pieces: Any):
+    """relu, mean cross-entropy, sum of squares and autodiff of one framework."""
+
     def load():
-        if library == "torch":
-            import torch.nn.functional as F
-
-            relu, ce, grad = F.relu, F.cross_entropy, _torch_autograd
-
-            def l2(w):
-                return (w * w).sum()
-        else:
-            import jax
-            import jax.numpy as jnp
-            import optax
-
-            relu, grad = jax.nn.relu, _jax_grad
-
-            def ce(s, y):
-                return optax.softmax_cross_entropy_with_integer_labels(s, y).mean()
-
-            def l2(w):
-                return jnp.sum(w * w)
+        relu, ce, l2, grad = pieces()
 
         def native(params, X, y=None, /, *, reg=0.0):
             def scores_of(W1, b1, W2, b2):
@@ -638,8 +640,8 @@ TWO_LAYER_NET = OpSpec(
     properties=(Property("hidden-unit relabelling", _hidden_permutation),),
     natives=(
         Native("torch", "torch.nn.functional.relu/cross_entropy + torch.autograd",
-               _two_layer_native("torch")),
-        Native("jax", "jax.nn.relu + optax + jax.grad", _two_layer_native("jax")),
+               _two_layer_native(_torch_pieces)),
+        Native("jax", "jax.nn.relu + optax + jax.grad", _two_layer_native(_jax_pieces)),
     ),
     capabilities=_LOSS_CAPS,
     outputs=_two_layer_outputs,
