@@ -510,7 +510,7 @@ SVM_LOSS = OpSpec(
         "floating, y (N,) integer in [0, C), N >= 1. Porting: "
         "torch.nn.functional.multi_margin_loss(X @ W, y, margin=delta) divides each "
         "sample's sum over classes by C (this loss is C times it, reg aside); scikit-learn's "
-        "LinearSVC(multi_class='crammer_singer') and optax.multiclass_hinge_loss are the "
+        "LinearSVC(multi_class='crammer_singer') and optax.losses.multiclass_hinge_loss are the "
         "Crammer-Singer hinge max(0, max_{j != y} s_j - s_y + 1), which counts only the "
         "largest violation, not the sum. Gradients: the engine's autodiff check does not "
         "apply to (loss, dW) outputs; dW is checked against this oracle as an output, and "
@@ -537,7 +537,7 @@ SVM_LOSS = OpSpec(
         Native("torch", "torch.nn.functional.multi_margin_loss + torch.autograd", _torch_svm,
                "multiplied by C: torch divides the sum over classes by C"),
         Native("jax", "jax.grad of the hinge in jax.numpy", _jax_svm,
-               "optax.multiclass_hinge_loss is Crammer-Singer, a different loss"),
+               "optax.losses.multiclass_hinge_loss is Crammer-Singer, a different loss"),
     ),
     capabilities=_LOSS_CAPS,
 )
