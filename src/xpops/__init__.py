@@ -4,6 +4,7 @@ Every function takes arrays of any array-API library (NumPy, PyTorch, JAX, CuPy,
 array-api-strict) and returns arrays of the same library, on the same device.
 """
 
+from . import io
 from .impl.activations import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
 from .impl.classification import (
     confusion_matrix,
@@ -67,4 +68,5 @@ __all__ = [
     "two_layer_net",
     "logistic_regression_loss",
     "train_linear_classifier",
+    "io",
 ]

@@ -129,7 +129,7 @@ def save_params(
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
             msg = f"`metadata` must map strings to strings, got {dict(metadata)!r}"
             raise TypeError(msg)
-        header["__metadata__"] = dict(metadata)
+        header["__metadata__"] = dict(sorted(metadata.items()))  # as safetensors writes it
     chunks, offset = [], 0
     for name, code, shape, value in entries:
         data = _to_host_bytes(value, code)
