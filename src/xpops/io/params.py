@@ -81,10 +81,15 @@ def _to_host_bytes(x: Any, code: str) -> bytes:
         if code == "BF16":  # NumPy has no bfloat16: the same 2 bytes as int16
             x = x.view(torch.int16)
         host = x.numpy()
+    elif array_api_compat.is_cupy_array(x):
+        host = x.get()
     elif array_api_compat.is_numpy_array(x) or array_api_compat.is_jax_array(x):
         host = np.asarray(x)
-    else:
-        host = np.from_dlpack(x)
+    else:  # array-api-strict (any of its devices) and other DLPack producers
+        try:
+            host = np.from_dlpack(x)
+        except (TypeError, RuntimeError, BufferError, AttributeError):
+            host = np.asarray(x)
     if host.dtype.byteorder == ">":
         host = host.astype(host.dtype.newbyteorder("<"))
     return np.ascontiguousarray(host).tobytes()
