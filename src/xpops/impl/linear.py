@@ -18,7 +18,14 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from .._lib.namespace import array_namespace, as_array, default_int, device, is_concrete
+from .._lib.namespace import (
+    array_namespace,
+    as_array,
+    default_int,
+    device,
+    is_array_api_obj,
+    is_concrete,
+)
 from .._lib.validation import check_integer, check_real_floating, concrete_true, size
 from .activations import log_softmax, sigmoid
 
@@ -50,6 +57,9 @@ def _check_number(value: Any, name: str, *, minimum: float | None = None) -> flo
 
 
 def _check_matrix(xp: Any, x: Any, name: str, ndim: int = 2) -> None:
+    if not is_array_api_obj(x):
+        msg = f"`{name}` must be an array, got {type(x).__name__}"
+        raise TypeError(msg)
     check_real_floating(xp, x, name)
     if x.ndim != ndim:
         want = {0: "a 0-d array", 1: "a 1-d array", 2: "a 2-d array"}[ndim]
@@ -404,9 +414,10 @@ def train_linear_classifier(
         loss, dW = loss_fn(W, xp.take(X, rows, axis=0), xp.take(y, rows, axis=0), reg=reg)
         history.append(loss)
         W = W - learning_rate * dW
-    if history:
-        return W, xp.stack(history)
-    return W, xp.zeros((0,), dtype=X.dtype, device=dev)
+    if not history:
+        return W, xp.zeros((0,), dtype=X.dtype, device=dev)
+    # loss_fn may return its loss as a Python float or a 0-d array of another dtype
+    return W, xp.stack([xp.asarray(h, dtype=X.dtype, device=dev) for h in history])
 
 
 def _check_count(value: Any, name: str, *, minimum: int) -> int:
