@@ -137,11 +137,14 @@ def _values(draw: Any, shape: tuple[int, ...], scale: float, kind: str) -> np.nd
 
 @st.composite
 def _problem(draw: Any, *, min_classes: int = 1) -> tuple[Any, ...]:
-    """(kind, N, D, C, labels) of a classification problem with sizes over 16."""
+    """(kind, N, D, C, labels) of a classification problem with sizes over 16.
+
+    Few distinct sizes: JAX compiles every operation once per shape, and repeated
+    shapes make its eager runs several times cheaper."""
     kind = draw(st.sampled_from(["normal", "integers"]))
-    n = draw(st.one_of(st.integers(1, 6), st.integers(17, 40)))
-    d = draw(st.integers(0, 6))
-    c = draw(st.one_of(st.integers(min_classes, 5), st.integers(17, 20)))
+    n = draw(st.sampled_from([1, 5, 23]))
+    d = draw(st.sampled_from([0, 3, 6]))
+    c = draw(st.sampled_from([min_classes, 3, 17]))
     y = np.random.default_rng(draw(st.integers(0, 2**32 - 1))).integers(0, c, size=n)
     return kind, n, d, c, y
 
@@ -193,8 +196,8 @@ def _train_cases(draw: Any) -> Case:
     kwargs = {
         "learning_rate": draw(st.sampled_from([1e-3, 1e-2, 0.1])),
         "reg": draw(st.sampled_from([0.0, 1e-5, 0.1])),
-        "num_iters": draw(st.integers(0, 6)),
-        "batch_size": draw(st.sampled_from([1, 7, 32])),
+        "num_iters": draw(st.integers(0, 4)),
+        "batch_size": draw(st.sampled_from([1, 32])),
         "seed": draw(st.integers(0, 2**16)),
     }
     return Case((loss_fn, X, y), kwargs)
