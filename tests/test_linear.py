@@ -194,7 +194,6 @@ def test_bad_input_names_the_parameter(call, exc, needle):
 
 
 def test_same_seed_same_weights_different_seed_different_weights(backend, rng):
-    xp = backend.xp
     X = backend.asarray(rng.normal(size=(50, 6)), backend.float_dtypes[-1])
     y = backend.asarray(rng.integers(0, 3, size=50))
     kwargs = {"learning_rate": 0.05, "num_iters": 15, "batch_size": 16}
@@ -206,7 +205,6 @@ def test_same_seed_same_weights_different_seed_different_weights(backend, rng):
     assert not np.array_equal(backend.to_numpy(W1), backend.to_numpy(W3))
     assert W1.shape == (6, 3) and h1.shape == (15,)
     assert backend.same_device(W1) and W1.dtype == X.dtype == h1.dtype
-    assert xp is not None
 
 
 def test_training_equals_torch_sgd(rng):

@@ -6,7 +6,8 @@ an optional ``"__metadata__"`` of strings), padded with spaces to a multiple of 
 the raw little-endian, C-ordered bytes of every tensor, ``data_offsets = [begin, end)``
 counted from the end of the header, contiguous and without gaps. Files written here
 are byte-identical to the ``safetensors`` package's own (same tensor order: dtype
-code descending, then name), and every file it writes loads here.
+code descending, then name) except for the order of metadata keys, which that package
+leaves to a hash map (here they are sorted); every file it writes loads here.
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ def save_params(
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
             msg = f"`metadata` must map strings to strings, got {dict(metadata)!r}"
             raise TypeError(msg)
-        header["__metadata__"] = dict(sorted(metadata.items()))  # as safetensors writes it
+        header["__metadata__"] = dict(sorted(metadata.items()))  # deterministic files
     chunks, offset = [], 0
     for name, code, shape, value in entries:
         data = _to_host_bytes(value, code)
