@@ -30,11 +30,16 @@ METRIC_PEERS = {
     ("numpy", "best_fbeta_threshold", "sklearn precision_recall_curve + F1 + argmax"): 1.5,
     ("torch:cpu", "dice_loss", "monai.losses.DiceLoss(softmax=True)"): 1.5,
     ("numpy", "voc_evaluate", "py-faster-rcnn voc_eval (port)"): 0.1,
+    ("torch:cpu", "softmax_loss", "F.cross_entropy + torch.autograd"): 1.5,
+    ("jax:cpu", "softmax_loss", "jax.value_and_grad"): 1.5,
+    ("torch:cpu", "svm_loss", "C * F.multi_margin_loss + torch.autograd"): 1.5,
+    ("jax:cpu", "svm_loss", "jax.value_and_grad"): 1.5,
 }
 METRIC_NEEDS = {  # peer -> the modules it needs, besides the backend's library
     "sklearn.metrics.confusion_matrix": ("sklearn",),
     "sklearn precision_recall_curve + F1 + argmax": ("sklearn",),
     "monai.losses.DiceLoss(softmax=True)": ("monai",),
+    "jax.value_and_grad": ("optax",),
 }
 LOGITS_OPS = ("softmax", "log_softmax", "logsumexp", "sigmoid", "log_sigmoid", "cross_entropy",
               "binary_cross_entropy", "binary_cross_entropy_with_logits")
@@ -66,7 +71,7 @@ def _expected_rows() -> list[tuple[str, str, str]]:
         optax_ops = {"cross_entropy", "binary_cross_entropy_with_logits"}
         if _installed("jax") and (op not in optax_ops or _installed("optax")):
             rows.append(("jax:cpu", op, ""))
-    backend_module = {"numpy": "numpy", "torch:cpu": "torch"}
+    backend_module = {"numpy": "numpy", "torch:cpu": "torch", "jax:cpu": "jax"}
     for backend, op, peer in METRIC_PEERS:
         needs = (backend_module[backend], *METRIC_NEEDS.get(peer, ()))
         if hasattr(xpops, op) and all(_installed(m) for m in needs):

@@ -4,6 +4,7 @@ Every function takes arrays of any array-API library (NumPy, PyTorch, JAX, CuPy,
 array-api-strict) and returns arrays of the same library, on the same device.
 """
 
+from . import io
 from .impl.activations import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
 from .impl.average_precision import average_precision_score, interpolated_average_precision
 from .impl.boxes import box_area, box_convert, box_iou
@@ -21,6 +22,13 @@ from .impl.cross_entropy import (
     cross_entropy,
 )
 from .impl.curves import best_fbeta_threshold, fbeta_curve
+from .impl.linear import (
+    logistic_regression_loss,
+    softmax_loss,
+    svm_loss,
+    train_linear_classifier,
+    two_layer_net,
+)
 from .impl.segmentation import (
     MeanIoU,
     dice_from_confusion,
@@ -65,4 +73,10 @@ __all__ = [
     "average_precision_score",
     "voc_evaluate",
     "VOCResult",
+    "svm_loss",
+    "softmax_loss",
+    "two_layer_net",
+    "logistic_regression_loss",
+    "train_linear_classifier",
+    "io",
 ]

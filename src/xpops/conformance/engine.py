@@ -125,6 +125,8 @@ class _Runner:
 
     # conversion ------------------------------------------------------------------
     def _convert(self, v: Any) -> Any:
+        if isinstance(v, Mapping):  # a named set of arrays, e.g. a network's parameters
+            return {k: self._convert(x) for k, x in v.items()}
         if isinstance(v, (np.ndarray, np.generic)):
             v = np.asarray(v)
             dtype = self.dtype if v.dtype.kind == "f" else None
@@ -133,6 +135,8 @@ class _Runner:
 
     def _rounded(self, v: Any) -> Any:
         """What the oracle sees: floats rounded through the dtype under test."""
+        if isinstance(v, Mapping):
+            return {k: self._rounded(x) for k, x in v.items()}
         if isinstance(v, (np.ndarray, np.generic)) and v.dtype.kind == "f":
             return np.asarray(v).astype(self.dtype).astype(np.float64)
         return v
@@ -194,9 +198,7 @@ class _Runner:
         self.rtol, self.atol = self.spec.rtol_atol(float_dtype)
         args, kwargs = self.convert(case)
         before = [  # copies: to_numpy may share memory with the input
-            np.array(self.backend.to_numpy(a), copy=True)
-            for a in (*args, *kwargs.values())
-            if _is_array(a)
+            np.array(self.backend.to_numpy(a), copy=True) for a in _arrays(args, kwargs)
         ]
         try:
             outs = self.spec.output_arrays(self.call(self.impl, args, kwargs))
@@ -210,7 +212,7 @@ class _Runner:
             got_np.append(self._check_output(i, out, exp, float_dtype))
         self._note("namespace/device/dtype/shape")
         self._note("values")
-        after = [self.backend.to_numpy(a) for a in (*args, *kwargs.values()) if _is_array(a)]
+        after = [self.backend.to_numpy(a) for a in _arrays(args, kwargs)]
         for b, a in zip(before, after, strict=True):
             if not np.array_equal(b, a, equal_nan=True):
                 raise CheckFailed("mutation", "an input array was modified in place")
@@ -339,6 +341,13 @@ def _has_float(case: Case) -> bool:
         isinstance(v, (np.ndarray, np.generic)) and np.asarray(v).dtype.kind == "f"
         for v in (*case.args, *case.kwargs.values())
     )
+
+
+def _arrays(args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+    """The array arguments, those inside a mapping argument included."""
+    values = [*args, *kwargs.values()]
+    values += [x for v in values if isinstance(v, Mapping) for x in v.values()]
+    return [v for v in values if _is_array(v)]
 
 
 def _is_array(v: Any) -> bool:

@@ -1,5 +1,7 @@
-"""Readers of the standard evaluation file formats, to the flat arrays the ops take."""
+"""Reading and writing files: parameter sets (safetensors) and the standard evaluation
+file formats, read to the flat arrays the ops take."""
 
+from .params import load_params, save_params
 from .voc import (
     VOC_CLASSES,
     VOCData,
@@ -10,6 +12,8 @@ from .voc import (
 )
 
 __all__ = [
+    "save_params",
+    "load_params",
     "VOC_CLASSES",
     "VOCData",
     "load_voc",

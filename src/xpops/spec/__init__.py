@@ -11,6 +11,7 @@ from . import (
     segmentation,
     voc,
 )
+from . import activations, classification, cross_entropy, curves, linear, segmentation
 from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Property, Unsupported
 
 SPECS: dict[str, OpSpec] = {
@@ -23,6 +24,7 @@ SPECS: dict[str, OpSpec] = {
         *segmentation.SPECS,
         *average_precision.SPECS,
         *voc.SPECS,
+        *linear.SPECS,
     )
 }
 

@@ -49,6 +49,8 @@ class Case:
 
     def __repr__(self) -> str:
         def show(v: Any) -> str:
+            if isinstance(v, Mapping):  # a named set of arrays, e.g. network parameters
+                return "{" + ", ".join(f"{k!r}: {show(x)}" for k, x in v.items()) + "}"
             if isinstance(v, np.ndarray) and v.size == 0:
                 return f"np.empty({v.shape}, dtype={v.dtype.name})"
             if isinstance(v, np.ndarray):
