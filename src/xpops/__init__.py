@@ -5,7 +5,17 @@ array-api-strict) and returns arrays of the same library, on the same device.
 """
 
 from .impl.activations import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
-from .impl.boxes import box_area, box_convert, box_iou
+from .impl.boxes import (
+    box_area,
+    box_convert,
+    box_iou,
+    complete_box_iou,
+    complete_box_iou_loss,
+    distance_box_iou,
+    distance_box_iou_loss,
+    generalized_box_iou,
+    generalized_box_iou_loss,
+)
 from .impl.classification import (
     confusion_matrix,
     f1_score,
@@ -59,4 +69,10 @@ __all__ = [
     "box_convert",
     "box_area",
     "box_iou",
+    "generalized_box_iou",
+    "distance_box_iou",
+    "complete_box_iou",
+    "generalized_box_iou_loss",
+    "distance_box_iou_loss",
+    "complete_box_iou_loss",
 ]
