@@ -82,10 +82,11 @@ def check_eps(eps: Any) -> float:
     if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
         msg = f"`eps` must be a real number, got {eps!r}"
         raise TypeError(msg)
-    if not (math.isfinite(eps) and eps >= 0):
+    value = float(eps)
+    if not (math.isfinite(value) and value >= 0):
         msg = f"`eps` must be finite and >= 0, got {eps!r}"
         raise ValueError(msg)
-    return float(eps)
+    return value
 
 
 def _raise_first(xp: Any, bad: Any, boxes: Any, name: str, what: str) -> None:
