@@ -25,7 +25,14 @@ import math
 import numbers
 from typing import Any
 
-from .._lib.namespace import array_namespace, as_array, default_float, device, is_concrete
+from .._lib.namespace import (
+    array_namespace,
+    as_array,
+    default_float,
+    default_int,
+    device,
+    is_concrete,
+)
 from .._lib.primitives import stop_gradient
 from .._lib.validation import REDUCTIONS, check_choice, check_same_shape, concrete_true, size
 
@@ -93,7 +100,12 @@ def _raise_first(xp: Any, bad: Any, boxes: Any, name: str, what: str) -> None:
     """ValueError showing the first box where ``bad`` holds (only where values are concrete)."""
     if not is_concrete(bad) or size(bad) == 0 or not concrete_true(xp.any(bad)):
         return
-    first = int(xp.argmax(xp.astype(xp.reshape(bad, (-1,)), xp.int32)))
+    flat = xp.reshape(bad, (-1,))
+    dev = device(flat)
+    # not argmax: its int64 result is unavailable on devices without 64-bit integers
+    n = flat.shape[0]
+    index = xp.arange(n, dtype=default_int(xp, dev), device=dev)
+    first = int(xp.min(xp.where(flat, index, xp.asarray(n, dtype=index.dtype, device=dev))))
     box = xp.reshape(boxes, (-1, 4))[first, :]
     values = ", ".join(f"{float(v):g}" for v in (box[0], box[1], box[2], box[3]))
     msg = f"`{name}` holds an inverted box ({what}): box {first} (flattened) is [{values}]"
@@ -331,7 +343,7 @@ def _loss(
     cols_a, cols_b = _pair_columns(a, b, pairwise=False)
     loss = 1 - _iou_family(xp, cols_a, cols_b, offset, kind, iou_eps=eps, eps=eps)
     if reduction == "none":
-        return loss
+        return as_array(xp, loss)  # one box pair: NumPy hands back a scalar
     if reduction == "sum" or size(loss) == 0:  # the mean of no boxes is 0, as in torchvision
         return as_array(xp, xp.sum(loss))
     return as_array(xp, xp.mean(loss))
@@ -394,8 +406,8 @@ def box_area(boxes: Any, /, *, fmt: str = "xyxy", offset: int = 0) -> Any:
     boxes = float_boxes(xp, boxes, "boxes")
     _check_not_inverted_in(xp, boxes, fmt, "boxes")
     if fmt == "xyxy":
-        return areas_xyxy(boxes, offset)
-    return _plus(boxes[..., 2], offset) * _plus(boxes[..., 3], offset)
+        return as_array(xp, areas_xyxy(boxes, offset))  # one box: NumPy gives a scalar
+    return as_array(xp, _plus(boxes[..., 2], offset) * _plus(boxes[..., 3], offset))
 
 
 def box_iou(boxes1: Any, boxes2: Any, /, *, fmt: str = "xyxy", offset: int = 0) -> Any:
