@@ -493,7 +493,7 @@ _PAIRWISE_EDGES = (
 def _pairwise_spec(name: str, doc: str) -> OpSpec:
     kind, has_eps = _KINDS[name]
     eps_sig = ", eps=1e-7" if has_eps else ""
-    edges = _PAIRWISE_EDGES
+    edges: tuple[Case, ...] = _PAIRWISE_EDGES
     invalid = _invalid_box_args(pairwise=True)
     if has_eps:
         edges += (
