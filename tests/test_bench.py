@@ -29,11 +29,14 @@ METRIC_PEERS = {
     ("torch:cpu", "confusion_matrix", "torch.bincount(t * K + p)"): 1.5,
     ("numpy", "best_fbeta_threshold", "sklearn precision_recall_curve + F1 + argmax"): 1.5,
     ("torch:cpu", "dice_loss", "monai.losses.DiceLoss(softmax=True)"): 1.5,
+    ("numpy", "box_iou", "numpy broadcast IoU"): 1.5,
+    ("torch:cpu", "box_iou", "torchvision.ops.box_iou"): 1.5,
 }
 METRIC_NEEDS = {  # peer -> the modules it needs, besides the backend's library
     "sklearn.metrics.confusion_matrix": ("sklearn",),
     "sklearn precision_recall_curve + F1 + argmax": ("sklearn",),
     "monai.losses.DiceLoss(softmax=True)": ("monai",),
+    "torchvision.ops.box_iou": ("torchvision",),
 }
 LOGITS_OPS = ("softmax", "log_softmax", "logsumexp", "sigmoid", "log_sigmoid", "cross_entropy",
               "binary_cross_entropy", "binary_cross_entropy_with_logits")

@@ -26,6 +26,9 @@ define or does not support:
 - The pairwise ops take ``fmt`` (torchvision: ``box_iou`` only) and the losses
   ``fmt`` and ``offset`` too; the losses require equal shapes (torchvision broadcasts).
 - Integer boxes mixed with float boxes take the float dtype (torch promotion, same).
+- ``complete_box_iou_loss``: torchvision 0.29 passes ``eps`` to alpha only; its IoU and
+  distance term always use 1e-7. We use ``eps`` everywhere, as its docstring says; the
+  values agree for the default eps.
 """
 
 from __future__ import annotations
@@ -389,6 +392,8 @@ def _tv_loss(name: str):
 
         def native(boxes1, boxes2, /, *, fmt="xyxy", offset=0, reduction="none", eps=EPS):
             _no_offset(offset)
+            if name == "complete_box_iou_loss" and eps != EPS:
+                raise Unsupported("torchvision's CIoU loss uses eps only in alpha")
             a, b = _tv_xyxy(ops, boxes1, fmt), _tv_xyxy(ops, boxes2, fmt)
             return fn(a, b, reduction=reduction, eps=eps)
 
@@ -412,6 +417,10 @@ def _generic_position(case: Case) -> bool:
 # ----------------------------------------------------------------------------- specs
 
 _CAPS = Capabilities(jit=True, differentiable=True)
+_CIOU_LOSS_EPS = (
+    "; torchvision 0.29 passes eps only to alpha, its IoU and distance term keep 1e-7: "
+    "equal for the default eps only"
+)
 _TOL = {"float32": (1e-4, 1e-5), "float64": (1e-10, 1e-12)}
 
 _SQUARE = np.array([[0.0, 0.0, 2.0, 2.0]])
@@ -574,7 +583,8 @@ def _loss_spec(name: str, doc: str) -> OpSpec:
         ),
         natives=(
             Native("torch", f"torchvision.ops.{name}", _tv_loss(name),
-                   "offset=0 only; other formats through torchvision.ops.box_convert"),
+                   "offset=0 only; other formats through torchvision.ops.box_convert"
+                   + (_CIOU_LOSS_EPS if kind == "ciou" else "")),
         ),
         capabilities=_CAPS,
         grad_argnums=(0, 1),
