@@ -33,6 +33,7 @@ from .._lib.namespace import (
     device,
     is_concrete,
 )
+from .._lib.native import jit_on_jax
 from .._lib.primitives import stop_gradient
 from .._lib.validation import REDUCTIONS, check_choice, check_same_shape, concrete_true, size
 
@@ -96,9 +97,22 @@ def check_eps(eps: Any) -> float:
     return value
 
 
-def _raise_first(xp: Any, bad: Any, boxes: Any, name: str, what: str) -> None:
-    """ValueError showing the first box where ``bad`` holds (only where values are concrete)."""
-    if not is_concrete(bad) or size(bad) == 0 or not concrete_true(xp.any(bad)):
+def _inverted_flags(boxes: Any, *, xp: Any, fmt: str) -> tuple[Any, Any]:
+    """Per box: inverted? (x2 < x1 or y2 < y1; w < 0 or h < 0 in the wh formats, where
+    converted corners could round a tiny negative width to zero); and whether any is."""
+    if fmt == "xyxy":
+        bad = (boxes[..., 2] < boxes[..., 0]) | (boxes[..., 3] < boxes[..., 1])
+    else:
+        bad = (boxes[..., 2] < 0) | (boxes[..., 3] < 0)
+    return bad, xp.any(bad)
+
+
+def _check_not_inverted_in(xp: Any, boxes: Any, fmt: str, name: str) -> None:
+    """ValueError showing the first inverted box (only where values are concrete)."""
+    if not is_concrete(boxes) or size(boxes) == 0:
+        return
+    bad, flag = jit_on_jax(_inverted_flags, boxes, xp=xp, fmt=fmt)
+    if not concrete_true(flag):
         return
     flat = xp.reshape(bad, (-1,))
     dev = device(flat)
@@ -108,24 +122,14 @@ def _raise_first(xp: Any, bad: Any, boxes: Any, name: str, what: str) -> None:
     first = int(xp.min(xp.where(flat, index, xp.asarray(n, dtype=index.dtype, device=dev))))
     box = xp.reshape(boxes, (-1, 4))[first, :]
     values = ", ".join(f"{float(v):g}" for v in (box[0], box[1], box[2], box[3]))
+    what = "x2 < x1 or y2 < y1 in xyxy form" if fmt == "xyxy" else f"w < 0 or h < 0 in {fmt} form"
     msg = f"`{name}` holds an inverted box ({what}): box {first} (flattened) is [{values}]"
     raise ValueError(msg)
 
 
 def check_not_inverted(xp: Any, xyxy: Any, name: str) -> None:
     """ValueError when some box has x2 < x1 or y2 < y1 (only where values are concrete)."""
-    inverted = (xyxy[..., 2] < xyxy[..., 0]) | (xyxy[..., 3] < xyxy[..., 1])
-    _raise_first(xp, inverted, xyxy, name, "x2 < x1 or y2 < y1 in xyxy form")
-
-
-def _check_not_inverted_in(xp: Any, boxes: Any, fmt: str, name: str) -> None:
-    """The inverted-box check in ``fmt`` itself: w < 0 or h < 0 in the wh formats, where
-    converted corners could round a tiny negative width to zero."""
-    if fmt == "xyxy":
-        check_not_inverted(xp, boxes, name)
-    else:
-        negative = (boxes[..., 2] < 0) | (boxes[..., 3] < 0)
-        _raise_first(xp, negative, boxes, name, f"w < 0 or h < 0 in {fmt} form")
+    _check_not_inverted_in(xp, xyxy, "xyxy", name)
 
 
 def _columns(boxes: Any) -> tuple[Any, Any, Any, Any]:
@@ -171,8 +175,8 @@ def xyxy_boxes(xp: Any, boxes: Any, *, fmt: str, name: str) -> Any:
     return to_xyxy(xp, boxes, fmt)
 
 
-def xyxy_box_pair(xp: Any, boxes1: Any, boxes2: Any, *, fmt: str) -> tuple[Any, Any]:
-    """``boxes1`` and ``boxes2`` validated, in one floating dtype, as xyxy.
+def _float_box_pair(xp: Any, boxes1: Any, boxes2: Any, *, fmt: str) -> tuple[Any, Any]:
+    """``boxes1`` and ``boxes2`` validated (still in ``fmt``), in one floating dtype.
 
     The dtype is the floating inputs' common one (float32 with float64 gives float64);
     integer boxes take it, or the default float dtype when both are integer.
@@ -187,7 +191,7 @@ def xyxy_box_pair(xp: Any, boxes1: Any, boxes2: Any, *, fmt: str) -> tuple[Any, 
     for boxes, name in ((boxes1, "boxes1"), (boxes2, "boxes2")):
         boxes = xp.astype(boxes, dtype, copy=False)
         _check_not_inverted_in(xp, boxes, fmt, name)
-        out.append(to_xyxy(xp, boxes, fmt))
+        out.append(boxes)
     return out[0], out[1]
 
 
@@ -209,13 +213,13 @@ def promote_pair(xp: Any, a: Any, b: Any) -> tuple[Any, Any]:
 
 
 def _pairwise_args(xp: Any, boxes1: Any, boxes2: Any, fmt: str, offset: Any) -> tuple:
-    """Validated xyxy ``(..., N, 4)`` and ``(..., M, 4)`` boxes and the offset."""
+    """Validated ``(..., N, 4)`` and ``(..., M, 4)`` boxes (in ``fmt``) and the offset."""
     offset = check_offset(offset)
     for boxes, name in ((boxes1, "boxes1"), (boxes2, "boxes2")):
         if boxes.ndim < 2:
             msg = f"`{name}` must have shape (..., N, 4), got {name}.shape={tuple(boxes.shape)}"
             raise ValueError(msg)
-    a, b = xyxy_box_pair(xp, boxes1, boxes2, fmt=fmt)
+    a, b = _float_box_pair(xp, boxes1, boxes2, fmt=fmt)
     check_batch_broadcast(a, b)
     return a, b, offset
 
@@ -226,7 +230,7 @@ def _loss_args(
     offset = check_offset(offset)
     check_choice(reduction, "reduction", REDUCTIONS)
     eps = check_eps(eps)
-    a, b = xyxy_box_pair(xp, boxes1, boxes2, fmt=fmt)
+    a, b = _float_box_pair(xp, boxes1, boxes2, fmt=fmt)
     check_same_shape(boxes1, boxes2, "boxes1", "boxes2")
     return a, b, offset, eps
 
@@ -325,14 +329,33 @@ def _iou_family(
     return diou - alpha * v
 
 
+def _kernel(
+    a: Any, b: Any, *, xp: Any, kind: str, fmt: str, offset: int, eps: float, loss: str | None
+) -> Any:
+    """The pairwise op (``loss`` None) or the loss with reduction ``loss`` of boxes in
+    ``fmt``: one program under :func:`jit_on_jax`."""
+    a, b = to_xyxy(xp, a, fmt), to_xyxy(xp, b, fmt)
+    if loss is None:  # torchvision's pairwise IoU takes no eps
+        cols_a, cols_b = _pair_columns(a, b, pairwise=True)
+        return _iou_family(xp, cols_a, cols_b, offset, kind, iou_eps=0.0, eps=eps)
+    cols_a, cols_b = _pair_columns(a, b, pairwise=False)
+    value = 1 - _iou_family(xp, cols_a, cols_b, offset, kind, iou_eps=eps, eps=eps)
+    if loss == "none":
+        return value
+    if loss == "sum" or size(value) == 0:  # the mean of no boxes is 0, as in torchvision
+        return xp.sum(value)
+    return xp.mean(value)
+
+
 def _pairwise(
     kind: str, boxes1: Any, boxes2: Any, fmt: str, offset: Any, eps: Any = 0.0
 ) -> Any:
     xp = array_namespace(boxes1, boxes2)
     eps = check_eps(eps)
     a, b, offset = _pairwise_args(xp, boxes1, boxes2, fmt, offset)
-    cols_a, cols_b = _pair_columns(a, b, pairwise=True)
-    return _iou_family(xp, cols_a, cols_b, offset, kind, iou_eps=0.0, eps=eps)
+    return jit_on_jax(
+        _kernel, a, b, xp=xp, kind=kind, fmt=fmt, offset=offset, eps=eps, loss=None
+    )
 
 
 def _loss(
@@ -340,13 +363,10 @@ def _loss(
 ) -> Any:
     xp = array_namespace(boxes1, boxes2)
     a, b, offset, eps = _loss_args(xp, boxes1, boxes2, fmt, offset, reduction, eps)
-    cols_a, cols_b = _pair_columns(a, b, pairwise=False)
-    loss = 1 - _iou_family(xp, cols_a, cols_b, offset, kind, iou_eps=eps, eps=eps)
-    if reduction == "none":
-        return as_array(xp, loss)  # one box pair: NumPy hands back a scalar
-    if reduction == "sum" or size(loss) == 0:  # the mean of no boxes is 0, as in torchvision
-        return as_array(xp, xp.sum(loss))
-    return as_array(xp, xp.mean(loss))
+    out = jit_on_jax(
+        _kernel, a, b, xp=xp, kind=kind, fmt=fmt, offset=offset, eps=eps, loss=reduction
+    )
+    return as_array(xp, out)  # NumPy hands back scalars for one box pair and reductions
 
 
 # --------------------------------------------------------------------------- public
