@@ -88,3 +88,17 @@ def tests_jax_gpu(session: nox.Session) -> None:
     _require_gpu(session)
     session.install(".[tests,peers]", "jax[cuda12]")
     session.run("pytest", *session.posargs, env={"XPOPS_BACKENDS": "numpy,jax"})
+
+
+# torchvision pins its own torch, different from TORCH_CPU above, and is too large for CI.
+TORCHVISION = ["torch==2.14.1", "torchvision==0.29.1"]
+
+
+@nox.session
+def torchvision(session: nox.Session) -> None:
+    """Cross-checks against torchvision.ops (optional, not in CI): the `-k torchvision`
+    tests, and the conformance of the box ops with gradients vs torchvision's autograd."""
+    session.install(".[tests]", *TORCHVISION)
+    env = {"XPOPS_BACKENDS": "numpy,torch"}
+    session.run("pytest", "-k", "torchvision", *session.posargs, env=env)
+    session.run("pytest", "tests/test_conformance.py", "-k", "box", *session.posargs, env=env)

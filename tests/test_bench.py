@@ -34,12 +34,15 @@ METRIC_PEERS = {
     ("jax:cpu", "softmax_loss", "jax.value_and_grad"): 1.5,
     ("torch:cpu", "svm_loss", "C * F.multi_margin_loss + torch.autograd"): 1.5,
     ("jax:cpu", "svm_loss", "jax.value_and_grad"): 1.5,
+    ("numpy", "box_iou", "numpy broadcast IoU"): 1.5,
+    ("torch:cpu", "box_iou", "torchvision.ops.box_iou"): 1.5,
 }
 METRIC_NEEDS = {  # peer -> the modules it needs, besides the backend's library
     "sklearn.metrics.confusion_matrix": ("sklearn",),
     "sklearn precision_recall_curve + F1 + argmax": ("sklearn",),
     "monai.losses.DiceLoss(softmax=True)": ("monai",),
     "jax.value_and_grad": ("optax",),
+    "torchvision.ops.box_iou": ("torchvision",),
 }
 LOGITS_OPS = ("softmax", "log_softmax", "logsumexp", "sigmoid", "log_sigmoid", "cross_entropy",
               "binary_cross_entropy", "binary_cross_entropy_with_logits")

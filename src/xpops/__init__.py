@@ -8,6 +8,17 @@ from . import io
 from .impl.activations import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
 from .impl.average_precision import average_precision_score, interpolated_average_precision
 from .impl.boxes import box_area, box_convert, box_iou
+from .impl.boxes import (
+    box_area,
+    box_convert,
+    box_iou,
+    complete_box_iou,
+    complete_box_iou_loss,
+    distance_box_iou,
+    distance_box_iou_loss,
+    generalized_box_iou,
+    generalized_box_iou_loss,
+)
 from .impl.classification import (
     confusion_matrix,
     f1_score,
@@ -79,4 +90,10 @@ __all__ = [
     "logistic_regression_loss",
     "train_linear_classifier",
     "io",
+    "generalized_box_iou",
+    "distance_box_iou",
+    "complete_box_iou",
+    "generalized_box_iou_loss",
+    "distance_box_iou_loss",
+    "complete_box_iou_loss",
 ]

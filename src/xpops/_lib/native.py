@@ -10,12 +10,13 @@ off. ``natives_disabled()`` forces the pure array-API path, for tests and benchm
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
-__all__ = ["natives_disabled", "natives_enabled", "native_torch"]
+__all__ = ["natives_disabled", "natives_enabled", "native_torch", "jit_on_jax"]
 
 _ENABLED: ContextVar[bool] = ContextVar("xpops_natives", default=True)
 
@@ -42,3 +43,28 @@ def native_torch(*arrays: Any) -> Any:
     if all(isinstance(a, torch.Tensor) for a in arrays if a is not None):
         return torch
     return None
+
+
+def jit_on_jax(fn: Callable[..., Any], /, *arrays: Any, **static: Hashable) -> Any:
+    """``fn(*arrays, **static)``, compiled as one program where the arrays are eager JAX
+    arrays.
+
+    Eager JAX compiles every operation separately for each new shape, which makes a
+    kernel of a few dozen small operations cost seconds on first sight of a shape; one
+    program per shape costs a fraction of that. Inside a trace (``jit``, ``grad``), for
+    other libraries and under :func:`natives_disabled`, ``fn`` runs as it is. The keyword
+    arguments are static (hashable): a new value compiles a new program.
+    """
+    jax = sys.modules.get("jax")
+    if not _ENABLED.get() or jax is None or not arrays:
+        return fn(*arrays, **static)
+    if not all(isinstance(a, jax.Array) and not isinstance(a, jax.core.Tracer) for a in arrays):
+        return fn(*arrays, **static)
+    return _jitted(fn, tuple(sorted(static)))(*arrays, **static)
+
+
+@functools.cache
+def _jitted(fn: Callable[..., Any], static_names: tuple[str, ...]) -> Callable[..., Any]:
+    import jax
+
+    return jax.jit(fn, static_argnames=static_names)

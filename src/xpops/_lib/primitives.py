@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
+
+import array_api_compat
 
 from .namespace import device
 
-__all__ = ["take_along_last_axis"]
+__all__ = ["take_along_last_axis", "stop_gradient"]
 
 
 def take_along_last_axis(xp: Any, x: Any, index: Any, *, native: bool = True) -> Any:
@@ -23,3 +26,20 @@ def take_along_last_axis(xp: Any, x: Any, index: Any, *, native: bool = True) ->
     hits = index[..., :, None] == classes  # (*batch, k, C)
     zero = xp.zeros((), dtype=x.dtype, device=device(x))
     return xp.sum(xp.where(hits, x[..., None, :], zero), axis=-1)
+
+
+def stop_gradient(x: Any) -> Any:
+    """``x`` as a constant for autodiff: ``Tensor.detach`` on torch, ``jax.lax.stop_gradient``
+    on JAX.
+
+    The standard has no autodiff; namespaces without one (NumPy, array-api-strict, Dask)
+    get ``x`` back unchanged, which is all a constant means there.
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(x, torch.Tensor):
+        return x.detach()
+    if "jax" in sys.modules and array_api_compat.is_jax_array(x):
+        import jax
+
+        return jax.lax.stop_gradient(x)
+    return x

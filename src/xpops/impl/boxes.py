@@ -1,4 +1,4 @@
-"""Boxes: formats, areas and the pairwise IoU family.
+"""Boxes: formats, areas, the pairwise IoU family and the box regression losses.
 
 Conventions shared by every box op (and by NMS and detection mAP, which build on the
 private helpers here):
@@ -6,43 +6,76 @@ private helpers here):
 - Boxes are ``(..., 4)`` arrays in ``"xyxy"`` (x1, y1, x2, y2), ``"xywh"`` (x1, y1, w, h)
   or ``"cxcywh"`` (centre, w, h). Every format is first converted to xyxy with the
   continuous formulas (x2 = x1 + w).
-- ``offset`` (0 or 1) is then added to every width and height an op uses: 0 is
+- ``offset`` (0 or 1) is then added to every width and height an op uses (intersection,
+  areas, union, the enclosing box and the aspect ratios of GIoU/DIoU/CIoU): 0 is
   continuous coordinates (torchvision, pycocotools), 1 the legacy pixel-inclusive
   convention (PASCAL VOC devkit, the classic NumPy NMS): area (x2 - x1 + 1)(y2 - y1 + 1).
-- Integer boxes are promoted to the default float dtype (as torchvision does); boolean
-  boxes raise TypeError.
-- Inverted boxes (x2 < x1 or y2 < y1 after conversion) raise ValueError wherever values
-  are concrete. Zero-width boxes are valid; a pair whose union is 0 has IoU 0, not NaN.
-  NaN coordinates are not checked and give NaN IoU.
+- Integer boxes are promoted to the floating dtype of the other box argument, or to the
+  default float dtype (as torchvision does); boolean boxes raise TypeError.
+- Inverted boxes (x2 < x1 or y2 < y1; w < 0 or h < 0 in the wh formats) raise ValueError
+  wherever values are concrete. Zero-width boxes are valid; a pair whose union is 0 has
+  IoU 0, not NaN, and every other ratio with a zero denominator (GIoU's (C - U) / C, DIoU's
+  d^2 / (c^2 + eps) with eps = 0, CIoU's alpha) is 0 there too. NaN coordinates are not
+  checked and give NaN.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
-from .._lib.namespace import array_namespace, default_float, device, is_concrete
-from .._lib.validation import check_choice, concrete_true, size
+from .._lib.namespace import (
+    array_namespace,
+    as_array,
+    default_float,
+    default_int,
+    device,
+    is_concrete,
+)
+from .._lib.native import jit_on_jax
+from .._lib.primitives import stop_gradient
+from .._lib.validation import REDUCTIONS, check_choice, check_same_shape, concrete_true, size
 
-__all__ = ["box_convert", "box_area", "box_iou"]
+__all__ = [
+    "box_convert",
+    "box_area",
+    "box_iou",
+    "generalized_box_iou",
+    "distance_box_iou",
+    "complete_box_iou",
+    "generalized_box_iou_loss",
+    "distance_box_iou_loss",
+    "complete_box_iou_loss",
+]
 
 BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
 OFFSETS = (0, 1)
+DEFAULT_EPS = 1e-7  # torchvision's default for DIoU, CIoU and the three losses
 
 
 # ------------------------------------------------------------------------ validation
 
 
-def float_boxes(xp: Any, boxes: Any, name: str) -> Any:
-    """``boxes`` as a floating array of shape ``(..., 4)``; integers take the default float."""
+def _check_box_shape(boxes: Any, name: str) -> None:
     if boxes.ndim < 1 or boxes.shape[-1] != 4:
         msg = f"`{name}` must have shape (..., 4), got {name}.shape={tuple(boxes.shape)}"
         raise ValueError(msg)
+
+
+def _check_box_dtype(xp: Any, boxes: Any, name: str) -> None:
+    if not xp.isdtype(boxes.dtype, ("real floating", "integral")):
+        msg = f"`{name}` must have a real floating or integer dtype, got {boxes.dtype}"
+        raise TypeError(msg)
+
+
+def float_boxes(xp: Any, boxes: Any, name: str) -> Any:
+    """``boxes`` as a floating array of shape ``(..., 4)``; integers take the default float."""
+    _check_box_shape(boxes, name)
+    _check_box_dtype(xp, boxes, name)
     if xp.isdtype(boxes.dtype, "real floating"):
         return boxes
-    if xp.isdtype(boxes.dtype, "integral"):
-        return xp.astype(boxes, default_float(xp, device(boxes)))
-    msg = f"`{name}` must have a real floating or integer dtype, got {boxes.dtype}"
-    raise TypeError(msg)
+    return xp.astype(boxes, default_float(xp, device(boxes)))
 
 
 def check_offset(offset: Any) -> int:
@@ -52,29 +85,62 @@ def check_offset(offset: Any) -> int:
     return int(offset)
 
 
+def check_eps(eps: Any) -> float:
+    """``eps`` as a float: a finite real number >= 0 (TypeError for other kinds)."""
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
+        msg = f"`eps` must be a real number, got {eps!r}"
+        raise TypeError(msg)
+    value = float(eps)
+    if not (math.isfinite(value) and value >= 0):
+        msg = f"`eps` must be finite and >= 0, got {eps!r}"
+        raise ValueError(msg)
+    return value
+
+
+def _inverted_flags(boxes: Any, *, xp: Any, fmt: str) -> tuple[Any, Any]:
+    """Per box: inverted? (x2 < x1 or y2 < y1; w < 0 or h < 0 in the wh formats, where
+    converted corners could round a tiny negative width to zero); and whether any is."""
+    if fmt == "xyxy":
+        bad = (boxes[..., 2] < boxes[..., 0]) | (boxes[..., 3] < boxes[..., 1])
+    else:
+        bad = (boxes[..., 2] < 0) | (boxes[..., 3] < 0)
+    return bad, xp.any(bad)
+
+
+def _check_not_inverted_in(xp: Any, boxes: Any, fmt: str, name: str) -> None:
+    """ValueError showing the first inverted box (only where values are concrete)."""
+    if not is_concrete(boxes) or size(boxes) == 0:
+        return
+    bad, flag = jit_on_jax(_inverted_flags, boxes, xp=xp, fmt=fmt)
+    if not concrete_true(flag):
+        return
+    flat = xp.reshape(bad, (-1,))
+    dev = device(flat)
+    # not argmax: its int64 result is unavailable on devices without 64-bit integers
+    n = flat.shape[0]
+    index = xp.arange(n, dtype=default_int(xp, dev), device=dev)
+    first = int(xp.min(xp.where(flat, index, xp.asarray(n, dtype=index.dtype, device=dev))))
+    box = xp.reshape(boxes, (-1, 4))[first, :]
+    values = ", ".join(f"{float(v):g}" for v in (box[0], box[1], box[2], box[3]))
+    what = "x2 < x1 or y2 < y1 in xyxy form" if fmt == "xyxy" else f"w < 0 or h < 0 in {fmt} form"
+    msg = f"`{name}` holds an inverted box ({what}): box {first} (flattened) is [{values}]"
+    raise ValueError(msg)
+
+
 def check_not_inverted(xp: Any, xyxy: Any, name: str) -> None:
     """ValueError when some box has x2 < x1 or y2 < y1 (only where values are concrete)."""
-    if not is_concrete(xyxy) or size(xyxy) == 0:
-        return
-    inverted = (xyxy[..., 2] < xyxy[..., 0]) | (xyxy[..., 3] < xyxy[..., 1])
-    flag = xp.any(inverted)
-    if concrete_true(flag):
-        flat = xp.reshape(inverted, (-1,))
-        first = int(xp.argmax(xp.astype(flat, xp.int32)))
-        box = xp.reshape(xyxy, (-1, 4))[first, :]
-        values = ", ".join(f"{float(v):g}" for v in (box[0], box[1], box[2], box[3]))
-        msg = (
-            f"`{name}` holds an inverted box (x2 < x1 or y2 < y1 in xyxy form): box {first} "
-            f"(flattened) is [{values}]"
-        )
-        raise ValueError(msg)
+    _check_not_inverted_in(xp, xyxy, "xyxy", name)
+
+
+def _columns(boxes: Any) -> tuple[Any, Any, Any, Any]:
+    return boxes[..., 0], boxes[..., 1], boxes[..., 2], boxes[..., 3]
 
 
 def to_xyxy(xp: Any, boxes: Any, fmt: str) -> Any:
     """Continuous conversion of floating ``boxes`` from ``fmt`` to xyxy."""
     if fmt == "xyxy":
         return boxes
-    a, b, c, d = (boxes[..., i] for i in range(4))
+    a, b, c, d = _columns(boxes)
     if fmt == "xywh":
         return xp.stack((a, b, a + c, b + d), axis=-1)
     half_w, half_h = c / 2, d / 2  # cxcywh
@@ -84,19 +150,49 @@ def to_xyxy(xp: Any, boxes: Any, fmt: str) -> Any:
 def from_xyxy(xp: Any, boxes: Any, fmt: str) -> Any:
     if fmt == "xyxy":
         return boxes
-    x1, y1, x2, y2 = (boxes[..., i] for i in range(4))
+    x1, y1, x2, y2 = _columns(boxes)
     w, h = x2 - x1, y2 - y1
     if fmt == "xywh":
         return xp.stack((x1, y1, w, h), axis=-1)
-    return xp.stack((x1 + w / 2, y1 + h / 2, w, h), axis=-1)  # cxcywh
+    return xp.stack(((x1 + x2) / 2, (y1 + y2) / 2, w, h), axis=-1)  # cxcywh
+
+
+def _convert(xp: Any, boxes: Any, in_fmt: str, out_fmt: str) -> Any:
+    """Between the wh formats directly (x + w / 2), so no width is rounded through corners."""
+    a, b, c, d = _columns(boxes)
+    if (in_fmt, out_fmt) == ("xywh", "cxcywh"):
+        return xp.stack((a + c / 2, b + d / 2, c, d), axis=-1)
+    if (in_fmt, out_fmt) == ("cxcywh", "xywh"):
+        return xp.stack((a - c / 2, b - d / 2, c, d), axis=-1)
+    return from_xyxy(xp, to_xyxy(xp, boxes, in_fmt), out_fmt)
 
 
 def xyxy_boxes(xp: Any, boxes: Any, *, fmt: str, name: str) -> Any:
     """Validate ``boxes`` (shape, dtype, format, not inverted) and return them as xyxy."""
     check_choice(fmt, "fmt", BOX_FORMATS)
-    xyxy = to_xyxy(xp, float_boxes(xp, boxes, name), fmt)
-    check_not_inverted(xp, xyxy, name)
-    return xyxy
+    boxes = float_boxes(xp, boxes, name)
+    _check_not_inverted_in(xp, boxes, fmt, name)
+    return to_xyxy(xp, boxes, fmt)
+
+
+def _float_box_pair(xp: Any, boxes1: Any, boxes2: Any, *, fmt: str) -> tuple[Any, Any]:
+    """``boxes1`` and ``boxes2`` validated (still in ``fmt``), in one floating dtype.
+
+    The dtype is the floating inputs' common one (float32 with float64 gives float64);
+    integer boxes take it, or the default float dtype when both are integer.
+    """
+    check_choice(fmt, "fmt", BOX_FORMATS)
+    for boxes, name in ((boxes1, "boxes1"), (boxes2, "boxes2")):
+        _check_box_shape(boxes, name)
+        _check_box_dtype(xp, boxes, name)
+    floats = [b.dtype for b in (boxes1, boxes2) if xp.isdtype(b.dtype, "real floating")]
+    dtype = xp.result_type(*floats) if floats else default_float(xp, device(boxes1))
+    out = []
+    for boxes, name in ((boxes1, "boxes1"), (boxes2, "boxes2")):
+        boxes = xp.astype(boxes, dtype, copy=False)
+        _check_not_inverted_in(xp, boxes, fmt, name)
+        out.append(boxes)
+    return out[0], out[1]
 
 
 def check_batch_broadcast(a: Any, b: Any) -> None:
@@ -116,32 +212,161 @@ def promote_pair(xp: Any, a: Any, b: Any) -> tuple[Any, Any]:
     return xp.astype(a, dtype, copy=False), xp.astype(b, dtype, copy=False)
 
 
+def _pairwise_args(xp: Any, boxes1: Any, boxes2: Any, fmt: str, offset: Any) -> tuple:
+    """Validated ``(..., N, 4)`` and ``(..., M, 4)`` boxes (in ``fmt``) and the offset."""
+    offset = check_offset(offset)
+    for boxes, name in ((boxes1, "boxes1"), (boxes2, "boxes2")):
+        if boxes.ndim < 2:
+            msg = f"`{name}` must have shape (..., N, 4), got {name}.shape={tuple(boxes.shape)}"
+            raise ValueError(msg)
+    a, b = _float_box_pair(xp, boxes1, boxes2, fmt=fmt)
+    check_batch_broadcast(a, b)
+    return a, b, offset
+
+
+def _loss_args(
+    xp: Any, boxes1: Any, boxes2: Any, fmt: str, offset: Any, reduction: str, eps: Any
+) -> tuple:
+    offset = check_offset(offset)
+    check_choice(reduction, "reduction", REDUCTIONS)
+    eps = check_eps(eps)
+    a, b = _float_box_pair(xp, boxes1, boxes2, fmt=fmt)
+    check_same_shape(boxes1, boxes2, "boxes1", "boxes2")
+    return a, b, offset, eps
+
+
 # ------------------------------------------------------------------------- compute
+#
+# The kernels take the four coordinate columns of each side, shaped to broadcast against
+# each other: (..., N, 1) against (..., 1, M) for the pairwise ops, equal shapes for the
+# losses. Per-box quantities (areas, centres, aspect angles) are formed on the columns
+# before they meet, so a pairwise op builds each (N, M) temporary once.
+
+
+def _plus(x: Any, c: float) -> Any:
+    """``x + c``, without a full pass over ``x`` when ``c`` is 0 (offset 0, eps 0)."""
+    return x + c if c else x
+
+
+def _pair_columns(a: Any, b: Any, *, pairwise: bool) -> tuple[tuple, tuple]:
+    if pairwise:
+        return _columns(a[..., :, None, :]), _columns(b[..., None, :, :])
+    return _columns(a), _columns(b)
 
 
 def areas_xyxy(boxes: Any, offset: int) -> Any:
-    return (boxes[..., 2] - boxes[..., 0] + offset) * (boxes[..., 3] - boxes[..., 1] + offset)
+    return _plus(boxes[..., 2] - boxes[..., 0], offset) * _plus(
+        boxes[..., 3] - boxes[..., 1], offset
+    )
+
+
+def _intersection_union(xp: Any, a: tuple, b: tuple, offset: int) -> tuple[Any, Any]:
+    ax1, ay1, ax2, ay2 = a
+    bx1, by1, bx2, by2 = b
+    w = _plus(xp.minimum(ax2, bx2) - xp.maximum(ax1, bx1), offset)
+    h = _plus(xp.minimum(ay2, by2) - xp.maximum(ay1, by1), offset)
+    inter = xp.clip(w, min=0) * xp.clip(h, min=0)
+    area_a = _plus(ax2 - ax1, offset) * _plus(ay2 - ay1, offset)
+    area_b = _plus(bx2 - bx1, offset) * _plus(by2 - by1, offset)
+    return inter, area_a + area_b - inter
 
 
 def pairwise_intersection_union(xp: Any, a: Any, b: Any, offset: int) -> tuple[Any, Any]:
     """Intersection and union areas of xyxy ``a (..., N, 4)`` against ``b (..., M, 4)``."""
-    a_ = a[..., :, None, :]
-    b_ = b[..., None, :, :]
-    w = xp.minimum(a_[..., 2], b_[..., 2]) - xp.maximum(a_[..., 0], b_[..., 0]) + offset
-    h = xp.minimum(a_[..., 3], b_[..., 3]) - xp.maximum(a_[..., 1], b_[..., 1]) + offset
-    inter = xp.clip(w, min=0) * xp.clip(h, min=0)
-    union = areas_xyxy(a, offset)[..., :, None] + areas_xyxy(b, offset)[..., None, :] - inter
-    return inter, union
+    return _intersection_union(xp, *_pair_columns(a, b, pairwise=True), offset)
 
 
 def safe_ratio(xp: Any, num: Any, den: Any) -> Any:
-    """``num / den`` with 0 where ``den`` is 0 (``num`` is then 0 too: an empty union)."""
-    return num / xp.where(den > 0, den, xp.ones_like(den))
+    """``num / den`` with 0 where ``den`` is 0 (``num`` is then 0 too: an empty union).
+
+    The denominator is replaced before dividing, so no 0 / 0 is evaluated: no NaN, no
+    warning, and finite gradients on every backend.
+    """
+    one = xp.asarray(1, dtype=den.dtype, device=device(den))
+    return num / xp.where(den > 0, den, one)
 
 
 def pairwise_iou_xyxy(xp: Any, a: Any, b: Any, offset: int) -> Any:
     inter, union = pairwise_intersection_union(xp, a, b, offset)
     return safe_ratio(xp, inter, union)
+
+
+_KINDS = ("iou", "giou", "diou", "ciou")
+
+
+def _iou_family(
+    xp: Any, a: tuple, b: tuple, offset: int, kind: str, *, iou_eps: float, eps: float
+) -> Any:
+    """IoU, GIoU, DIoU or CIoU of the columns ``a`` and ``b`` (broadcast against each other).
+
+    ``iou_eps`` goes into the IoU's denominator (torchvision's losses add it there, its
+    pairwise ops do not); ``eps`` into the GIoU, DIoU and CIoU denominators where
+    torchvision has one.
+    """
+    inter, union = _intersection_union(xp, a, b, offset)
+    iou = safe_ratio(xp, inter, _plus(union, iou_eps))
+    if kind == "iou":
+        return iou
+    ax1, ay1, ax2, ay2 = a
+    bx1, by1, bx2, by2 = b
+    enclose_w = _plus(xp.maximum(ax2, bx2) - xp.minimum(ax1, bx1), offset)
+    enclose_h = _plus(xp.maximum(ay2, by2) - xp.minimum(ay1, by1), offset)
+    if kind == "giou":
+        enclose = enclose_w * enclose_h
+        return iou - safe_ratio(xp, enclose - union, _plus(enclose, eps))
+    dx = (ax1 + ax2) / 2 - (bx1 + bx2) / 2
+    dy = (ay1 + ay2) / 2 - (by1 + by2) / 2
+    diagonal = enclose_w * enclose_w + enclose_h * enclose_h
+    diou = iou - safe_ratio(xp, dx * dx + dy * dy, _plus(diagonal, eps))
+    if kind == "diou":
+        return diou
+    # atan2(w, h) is atan(w / h) for h > 0 and stays finite on zero-height boxes
+    angle_a = xp.atan2(_plus(ax2 - ax1, offset), _plus(ay2 - ay1, offset))
+    angle_b = xp.atan2(_plus(bx2 - bx1, offset), _plus(by2 - by1, offset))
+    v = (4 / math.pi**2) * (angle_a - angle_b) ** 2
+    # alpha is a constant for autodiff, as in torchvision (under torch.no_grad)
+    alpha = stop_gradient(safe_ratio(xp, v, _plus(1 - iou + v, eps)))
+    return diou - alpha * v
+
+
+def _kernel(
+    a: Any, b: Any, *, xp: Any, kind: str, fmt: str, offset: int, eps: float, loss: str | None
+) -> Any:
+    """The pairwise op (``loss`` None) or the loss with reduction ``loss`` of boxes in
+    ``fmt``: one program under :func:`jit_on_jax`."""
+    a, b = to_xyxy(xp, a, fmt), to_xyxy(xp, b, fmt)
+    if loss is None:  # torchvision's pairwise IoU takes no eps
+        cols_a, cols_b = _pair_columns(a, b, pairwise=True)
+        return _iou_family(xp, cols_a, cols_b, offset, kind, iou_eps=0.0, eps=eps)
+    cols_a, cols_b = _pair_columns(a, b, pairwise=False)
+    value = 1 - _iou_family(xp, cols_a, cols_b, offset, kind, iou_eps=eps, eps=eps)
+    if loss == "none":
+        return value
+    if loss == "sum" or size(value) == 0:  # the mean of no boxes is 0, as in torchvision
+        return xp.sum(value)
+    return xp.mean(value)
+
+
+def _pairwise(
+    kind: str, boxes1: Any, boxes2: Any, fmt: str, offset: Any, eps: Any = 0.0
+) -> Any:
+    xp = array_namespace(boxes1, boxes2)
+    eps = check_eps(eps)
+    a, b, offset = _pairwise_args(xp, boxes1, boxes2, fmt, offset)
+    return jit_on_jax(
+        _kernel, a, b, xp=xp, kind=kind, fmt=fmt, offset=offset, eps=eps, loss=None
+    )
+
+
+def _loss(
+    kind: str, boxes1: Any, boxes2: Any, fmt: str, offset: Any, reduction: str, eps: Any
+) -> Any:
+    xp = array_namespace(boxes1, boxes2)
+    a, b, offset, eps = _loss_args(xp, boxes1, boxes2, fmt, offset, reduction, eps)
+    out = jit_on_jax(
+        _kernel, a, b, xp=xp, kind=kind, fmt=fmt, offset=offset, eps=eps, loss=reduction
+    )
+    return as_array(xp, out)  # NumPy hands back scalars for one box pair and reductions
 
 
 # --------------------------------------------------------------------------- public
@@ -158,7 +383,9 @@ def box_convert(boxes: Any, /, *, in_fmt: str, out_fmt: str) -> Any:
 
     Returns
     -------
-    array of the same shape. Conversion is continuous (x2 = x1 + w); no offset applies.
+    array of the same shape, a new array even when ``in_fmt == out_fmt``. Conversion is
+    continuous (x2 = x1 + w, cx = (x1 + x2) / 2); no offset applies and no box is
+    rejected (a negative width converts like any other).
 
     Examples
     --------
@@ -171,14 +398,17 @@ def box_convert(boxes: Any, /, *, in_fmt: str, out_fmt: str) -> Any:
     xp = array_namespace(boxes)
     check_choice(in_fmt, "in_fmt", BOX_FORMATS)
     check_choice(out_fmt, "out_fmt", BOX_FORMATS)
-    boxes = float_boxes(xp, boxes, "boxes")
+    floating = float_boxes(xp, boxes, "boxes")
     if in_fmt == out_fmt:
-        return boxes
-    return from_xyxy(xp, to_xyxy(xp, boxes, in_fmt), out_fmt)
+        return floating if floating is not boxes else xp.asarray(boxes, copy=True)
+    return _convert(xp, floating, in_fmt, out_fmt)
 
 
 def box_area(boxes: Any, /, *, fmt: str = "xyxy", offset: int = 0) -> Any:
     """Area of each box: ``(x2 - x1 + offset) * (y2 - y1 + offset)``, shape ``boxes.shape[:-1]``.
+
+    In the wh formats the area is ``(w + offset) * (h + offset)`` straight from the given
+    widths (as in torchvision), not from rounded corners.
 
     Examples
     --------
@@ -192,7 +422,12 @@ def box_area(boxes: Any, /, *, fmt: str = "xyxy", offset: int = 0) -> Any:
     """
     xp = array_namespace(boxes)
     offset = check_offset(offset)
-    return areas_xyxy(xyxy_boxes(xp, boxes, fmt=fmt, name="boxes"), offset)
+    check_choice(fmt, "fmt", BOX_FORMATS)
+    boxes = float_boxes(xp, boxes, "boxes")
+    _check_not_inverted_in(xp, boxes, fmt, "boxes")
+    if fmt == "xyxy":
+        return as_array(xp, areas_xyxy(boxes, offset))  # one box: NumPy gives a scalar
+    return as_array(xp, _plus(boxes[..., 2], offset) * _plus(boxes[..., 3], offset))
 
 
 def box_iou(boxes1: Any, boxes2: Any, /, *, fmt: str = "xyxy", offset: int = 0) -> Any:
@@ -211,14 +446,136 @@ def box_iou(boxes1: Any, boxes2: Any, /, *, fmt: str = "xyxy", offset: int = 0) 
     >>> xpops.box_iou(a, b)
     Array([[0.14285714, 0.        ]], dtype=array_api_strict.float64)
     """
-    xp = array_namespace(boxes1, boxes2)
-    offset = check_offset(offset)
-    a = xyxy_boxes(xp, boxes1, fmt=fmt, name="boxes1")
-    b = xyxy_boxes(xp, boxes2, fmt=fmt, name="boxes2")
-    if a.ndim < 2 or b.ndim < 2:
-        which, arr = ("boxes1", boxes1) if a.ndim < 2 else ("boxes2", boxes2)
-        msg = f"`{which}` must have shape (..., N, 4), got {which}.shape={tuple(arr.shape)}"
-        raise ValueError(msg)
-    check_batch_broadcast(a, b)
-    a, b = promote_pair(xp, a, b)
-    return pairwise_iou_xyxy(xp, a, b, offset)
+    return _pairwise("iou", boxes1, boxes2, fmt, offset)
+
+
+def generalized_box_iou(
+    boxes1: Any, boxes2: Any, /, *, fmt: str = "xyxy", offset: int = 0
+) -> Any:
+    """Pairwise generalized IoU (Rezatofighi et al. 2019), ``(..., N, M)``, in [-1, 1].
+
+    ``GIoU = IoU - (C - U) / C`` with ``U`` the union and ``C`` the area of the smallest
+    box enclosing both (widths and heights plus ``offset``). Where ``C`` is 0 (both boxes
+    the same degenerate point or segment) the penalty is 0; a pair of distinct zero-area
+    boxes has GIoU -1. Equal to ``torchvision.ops.generalized_box_iou`` for valid boxes
+    with ``offset=0`` (which is NaN where U = 0).
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> import xpops
+    >>> a = xp.asarray([[0.0, 0.0, 1.0, 1.0]])
+    >>> b = xp.asarray([[0.0, 0.0, 1.0, 1.0], [2.0, 0.0, 3.0, 1.0]])
+    >>> xpops.generalized_box_iou(a, b)
+    Array([[ 1.        , -0.33333333]], dtype=array_api_strict.float64)
+    """
+    return _pairwise("giou", boxes1, boxes2, fmt, offset)
+
+
+def distance_box_iou(
+    boxes1: Any, boxes2: Any, /, *, fmt: str = "xyxy", offset: int = 0, eps: float = DEFAULT_EPS
+) -> Any:
+    """Pairwise distance IoU (Zheng et al. 2020), ``(..., N, M)``.
+
+    ``DIoU = IoU - d^2 / (c^2 + eps)``: ``d`` the distance between the box centres, ``c``
+    the diagonal of the smallest enclosing box (widths and heights plus ``offset``). The
+    IoU takes no ``eps`` (0 where the union is 0). Equal to
+    ``torchvision.ops.distance_box_iou`` for valid boxes with ``offset=0``.
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> import xpops
+    >>> a = xp.asarray([[0.0, 0.0, 1.0, 1.0]])
+    >>> b = xp.asarray([[2.0, 0.0, 3.0, 1.0]])
+    >>> xpops.distance_box_iou(a, b, eps=0.0)
+    Array([[-0.4]], dtype=array_api_strict.float64)
+    """
+    return _pairwise("diou", boxes1, boxes2, fmt, offset, eps)
+
+
+def complete_box_iou(
+    boxes1: Any, boxes2: Any, /, *, fmt: str = "xyxy", offset: int = 0, eps: float = DEFAULT_EPS
+) -> Any:
+    """Pairwise complete IoU (Zheng et al. 2020), ``(..., N, M)``.
+
+    ``CIoU = DIoU - alpha v`` with ``v = 4 / pi^2 (atan2(w1, h1) - atan2(w2, h2))^2``
+    (widths and heights plus ``offset``; ``atan2(w, h) = atan(w / h)`` for ``h > 0``, and
+    a 0 x 0 box has angle 0) and ``alpha = v / (1 - IoU + v + eps)`` (0 where that
+    denominator is 0), a constant for autodiff as in torchvision. Equal to
+    ``torchvision.ops.complete_box_iou`` for valid boxes with ``offset=0``.
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> import xpops
+    >>> a = xp.asarray([[0.0, 0.0, 2.0, 2.0]])
+    >>> b = xp.asarray([[0.0, 0.0, 2.0, 2.0], [0.0, 0.0, 2.0, 1.0]])
+    >>> xpops.complete_box_iou(a, b, eps=0.0)
+    Array([[1.        , 0.46550187]], dtype=array_api_strict.float64)
+    """
+    return _pairwise("ciou", boxes1, boxes2, fmt, offset, eps)
+
+
+def generalized_box_iou_loss(
+    boxes1: Any, boxes2: Any, /, *, fmt: str = "xyxy", offset: int = 0,
+    reduction: str = "none", eps: float = DEFAULT_EPS,
+) -> Any:
+    """``1 - GIoU`` of matching boxes, with ``(C - U) / (C + eps)`` as the penalty.
+
+    Elementwise, conventions and ``reduction`` as in the module docstring. Equal to
+    ``torchvision.ops.generalized_box_iou_loss`` for valid boxes with ``offset=0``.
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> import xpops
+    >>> a = xp.asarray([[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0]])
+    >>> b = xp.asarray([[0.0, 0.0, 1.0, 1.0], [2.0, 0.0, 3.0, 1.0]])
+    >>> xpops.generalized_box_iou_loss(a, b, eps=0.0)
+    Array([0.        , 1.33333333], dtype=array_api_strict.float64)
+    """
+    return _loss("giou", boxes1, boxes2, fmt, offset, reduction, eps)
+
+
+def distance_box_iou_loss(
+    boxes1: Any, boxes2: Any, /, *, fmt: str = "xyxy", offset: int = 0,
+    reduction: str = "none", eps: float = DEFAULT_EPS,
+) -> Any:
+    """``1 - DIoU`` of matching boxes: ``1 - IoU + d^2 / (c^2 + eps)``.
+
+    Elementwise, conventions and ``reduction`` as in the module docstring. Equal to
+    ``torchvision.ops.distance_box_iou_loss`` for valid boxes with ``offset=0``.
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> import xpops
+    >>> a = xp.asarray([[0.0, 0.0, 1.0, 1.0]])
+    >>> b = xp.asarray([[2.0, 0.0, 3.0, 1.0]])
+    >>> xpops.distance_box_iou_loss(a, b, reduction="sum", eps=0.0)
+    Array(1.4, dtype=array_api_strict.float64)
+    """
+    return _loss("diou", boxes1, boxes2, fmt, offset, reduction, eps)
+
+
+def complete_box_iou_loss(
+    boxes1: Any, boxes2: Any, /, *, fmt: str = "xyxy", offset: int = 0,
+    reduction: str = "none", eps: float = DEFAULT_EPS,
+) -> Any:
+    """``1 - CIoU`` of matching boxes: ``1 - IoU + d^2 / (c^2 + eps) + alpha v``.
+
+    Elementwise, conventions and ``reduction`` as in the module docstring. Equal to
+    ``torchvision.ops.complete_box_iou_loss`` for valid boxes with ``offset=0``.
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> import xpops
+    >>> a = xp.asarray([[0.0, 0.0, 2.0, 2.0]])
+    >>> b = xp.asarray([[0.0, 0.0, 2.0, 1.0]])
+    >>> xpops.complete_box_iou_loss(a, b, eps=0.0)
+    Array([0.53449813], dtype=array_api_strict.float64)
+    """
+    return _loss("ciou", boxes1, boxes2, fmt, offset, reduction, eps)
+

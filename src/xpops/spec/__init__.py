@@ -12,6 +12,7 @@ from . import (
     voc,
 )
 from . import activations, classification, cross_entropy, curves, linear, segmentation
+from . import activations, boxes, classification, cross_entropy, curves, segmentation
 from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Property, Unsupported
 
 SPECS: dict[str, OpSpec] = {
@@ -25,6 +26,7 @@ SPECS: dict[str, OpSpec] = {
         *average_precision.SPECS,
         *voc.SPECS,
         *linear.SPECS,
+        *boxes.SPECS,
     )
 }
 
