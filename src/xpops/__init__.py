@@ -5,6 +5,11 @@ array-api-strict) and returns arrays of the same library, on the same device.
 """
 
 from .impl.activations import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
+from .impl.attention import (
+    mha_params_from_torch,
+    multi_head_attention,
+    scaled_dot_product_attention,
+)
 from .impl.classification import (
     confusion_matrix,
     f1_score,
@@ -55,4 +60,7 @@ __all__ = [
     "dice_from_confusion",
     "dice_score",
     "dice_loss",
+    "scaled_dot_product_attention",
+    "multi_head_attention",
+    "mha_params_from_torch",
 ]

@@ -41,7 +41,10 @@ def _check_qkv(xp: Any, query: Any, key: Any, value: Any) -> int:
     for name, x in (("query", query), ("key", key), ("value", value)):
         check_real_floating(xp, x, name)
         if x.ndim < 2:
-            msg = f"`{name}` must have at least 2 dimensions (..., length, features), got shape {_shape(x)}"
+            msg = (
+                f"`{name}` must have at least 2 dimensions (..., length, features), "
+                f"got shape {_shape(x)}"
+            )
             raise ValueError(msg)
     for name, x in (("key", key), ("value", value)):
         if x.dtype != query.dtype:
@@ -125,10 +128,12 @@ class _Scores:
         self.q = self._grouped(query * scale, 1)
         self.key, self.value = self._grouped(key, 0), self._grouped(value, 0)
         nd = query.ndim
-        self.mask = None if mask is None else xp.reshape(mask, (1,) * (nd - mask.ndim) + _shape(mask))
-        self.bias = None if bias is None else xp.astype(
-            xp.reshape(bias, (1,) * (nd - bias.ndim) + _shape(bias)), query.dtype
-        )
+
+        def full_rank(x: Any) -> Any:
+            return xp.reshape(x, (1,) * (nd - x.ndim) + _shape(x))
+
+        self.mask = None if mask is None else full_rank(mask)
+        self.bias = None if bias is None else xp.astype(full_rank(bias), query.dtype)
         self.dev = device(query)
 
     def _grouped(self, x: Any, query_like: int) -> Any:
@@ -202,7 +207,9 @@ def _full(xp: Any, sc: _Scores) -> tuple[Any, Any]:
 
 def _chunked(xp: Any, sc: _Scores, chunk_size: int) -> Any:
     """Online softmax over key blocks: the output without ever holding (L, S) logits."""
-    m = l = acc = None
+    m: Any = None
+    total: Any = None
+    acc: Any = None
     for start in range(0, sc.S, chunk_size):
         s, v = sc.block(start, min(start + chunk_size, sc.S))
         block_max = xp.max(s, axis=-1, keepdims=True)
@@ -212,14 +219,14 @@ def _chunked(xp: Any, sc: _Scores, chunk_size: int) -> Any:
         block_sum = xp.sum(p, axis=-1, keepdims=True)
         block_out = xp.matmul(p, v)
         if m is None:
-            l, acc = block_sum, block_out
+            total, acc = block_sum, block_out
         else:
             # earlier blocks were weighted by exp(-old shift); bring them to the new one
             rescale = xp.exp(m - shift)
-            l = l * rescale + block_sum
+            total = total * rescale + block_sum
             acc = acc * rescale + block_out
         m = new_m
-    return acc / xp.where(l > 0, l, xp.ones_like(l))
+    return acc / xp.where(total > 0, total, xp.ones_like(total))
 
 
 def scaled_dot_product_attention(
@@ -413,7 +420,10 @@ def multi_head_attention(
         raise TypeError(msg)
     n, L, d_model = _shape(query)
     if num_heads < 1 or d_model % num_heads:
-        msg = f"`num_heads`={num_heads} must be at least 1 and divide d_model={d_model} (query.shape={_shape(query)})"
+        msg = (
+            f"`num_heads`={num_heads} must be at least 1 and divide d_model={d_model} "
+            f"(query.shape={_shape(query)})"
+        )
         raise ValueError(msg)
     if key.shape[0] != n or _shape(value)[:2] != _shape(key)[:2]:
         msg = (
