@@ -215,16 +215,29 @@ def _chunked(xp: Any, sc: _Scores, chunk_size: int) -> Any:
         block_max = xp.max(s, axis=-1, keepdims=True)
         new_m = block_max if m is None else xp.maximum(m, block_max)
         shift = xp.where(new_m == -xp.inf, xp.zeros_like(new_m), new_m)
-        p = xp.exp(s - shift)
+        mutable = can_mutate(s)  # NumPy: two block-sized buffers at a time, not three
+        if mutable:
+            s -= shift
+            p = xp.exp(s)
+            del s
+        else:
+            p = xp.exp(s - shift)
         block_sum = xp.sum(p, axis=-1, keepdims=True)
         block_out = xp.matmul(p, v)
+        del p
         if m is None:
             total, acc = block_sum, block_out
         else:
             # earlier blocks were weighted by exp(-old shift); bring them to the new one
             rescale = xp.exp(m - shift)
-            total = total * rescale + block_sum
-            acc = acc * rescale + block_out
+            if mutable:
+                acc *= rescale
+                acc += block_out
+                total *= rescale
+                total += block_sum
+            else:
+                total = total * rescale + block_sum
+                acc = acc * rescale + block_out
         m = new_m
     return acc / xp.where(total > 0, total, xp.ones_like(total))
 
@@ -406,7 +419,7 @@ def multi_head_attention(
     >>> x = xp.asarray([[[1.0, 2.0], [3.0, 4.0]]])
     >>> multi_head_attention(x, x, x, params, num_heads=2, is_causal=True)
     Array([[[1.        , 2.        ],
-            [2.99999989, 4.        ]]], dtype=array_api_strict.float64)
+            [2.99505475, 3.9993293 ]]], dtype=array_api_strict.float64)
     """
     arrays = [a for a in (query, key, value, mask) if a is not None]
     xp = array_namespace(*arrays)
