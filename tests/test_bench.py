@@ -29,6 +29,8 @@ METRIC_PEERS = {
     ("torch:cpu", "confusion_matrix", "torch.bincount(t * K + p)"): 1.5,
     ("numpy", "best_fbeta_threshold", "sklearn precision_recall_curve + F1 + argmax"): 1.5,
     ("torch:cpu", "dice_loss", "monai.losses.DiceLoss(softmax=True)"): 1.5,
+    ("torch:cpu", "scaled_dot_product_attention", "F.scaled_dot_product_attention"): 2.0,
+    ("jax:cpu", "scaled_dot_product_attention", "jax.nn.dot_product_attention"): 1.3,
 }
 METRIC_NEEDS = {  # peer -> the modules it needs, besides the backend's library
     "sklearn.metrics.confusion_matrix": ("sklearn",),
@@ -65,7 +67,7 @@ def _expected_rows() -> list[tuple[str, str, str]]:
         optax_ops = {"cross_entropy", "binary_cross_entropy_with_logits"}
         if _installed("jax") and (op not in optax_ops or _installed("optax")):
             rows.append(("jax:cpu", op, ""))
-    backend_module = {"numpy": "numpy", "torch:cpu": "torch"}
+    backend_module = {"numpy": "numpy", "torch:cpu": "torch", "jax:cpu": "jax"}
     for backend, op, peer in METRIC_PEERS:
         needs = (backend_module[backend], *METRIC_NEEDS.get(peer, ()))
         if hasattr(xpops, op) and all(_installed(m) for m in needs):
