@@ -36,6 +36,8 @@ METRIC_PEERS = {
     ("jax:cpu", "svm_loss", "jax.value_and_grad"): 1.5,
     ("numpy", "box_iou", "numpy broadcast IoU"): 1.5,
     ("torch:cpu", "box_iou", "torchvision.ops.box_iou"): 1.5,
+    ("torch:cpu", "scaled_dot_product_attention", "F.scaled_dot_product_attention"): 2.0,
+    ("jax:cpu", "scaled_dot_product_attention", "jax.nn.dot_product_attention"): 1.3,
 }
 METRIC_NEEDS = {  # peer -> the modules it needs, besides the backend's library
     "sklearn.metrics.confusion_matrix": ("sklearn",),

@@ -18,6 +18,10 @@ from .impl.boxes import (
     distance_box_iou_loss,
     generalized_box_iou,
     generalized_box_iou_loss,
+from .impl.attention import (
+    mha_params_from_torch,
+    multi_head_attention,
+    scaled_dot_product_attention,
 )
 from .impl.classification import (
     confusion_matrix,
@@ -96,4 +100,7 @@ __all__ = [
     "generalized_box_iou_loss",
     "distance_box_iou_loss",
     "complete_box_iou_loss",
+    "scaled_dot_product_attention",
+    "multi_head_attention",
+    "mha_params_from_torch",
 ]

@@ -13,6 +13,7 @@ from . import (
 )
 from . import activations, classification, cross_entropy, curves, linear, segmentation
 from . import activations, boxes, classification, cross_entropy, curves, segmentation
+from . import activations, attention, classification, cross_entropy, curves, segmentation
 from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Property, Unsupported
 
 SPECS: dict[str, OpSpec] = {
@@ -27,6 +28,7 @@ SPECS: dict[str, OpSpec] = {
         *voc.SPECS,
         *linear.SPECS,
         *boxes.SPECS,
+        *attention.SPECS,
     )
 }
 

@@ -15,6 +15,7 @@ import numpy as np
 from . import logits, metrics, voc
 from . import linear, logits, metrics
 from . import boxes, logits, metrics
+from . import attention, logits, metrics
 from ._base import FULL_SIZE, Generator, Workload, scale_of, xpops_op
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
 FAMILIES = (logits, metrics, voc)
 FAMILIES = (logits, metrics, linear)
 FAMILIES = (logits, metrics, boxes)
+FAMILIES = (logits, metrics, attention)
 
 INPUTS: dict[str, Generator] = {k: v for f in FAMILIES for k, v in f.INPUTS.items()}
 DERIVED: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
