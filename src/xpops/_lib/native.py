@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
-__all__ = ["natives_disabled", "natives_enabled", "native_torch"]
+__all__ = ["natives_disabled", "natives_enabled", "native_torch", "native_jax"]
 
 _ENABLED: ContextVar[bool] = ContextVar("xpops_natives", default=True)
 
@@ -41,4 +41,15 @@ def native_torch(*arrays: Any) -> Any:
     torch = sys.modules["torch"]
     if all(isinstance(a, torch.Tensor) for a in arrays if a is not None):
         return torch
+    return None
+
+
+def native_jax(*arrays: Any) -> Any:
+    """The ``jax`` module when delegation is on and every array is a JAX array (tracers
+    included, so delegation holds under ``jit`` and ``grad``)."""
+    if not _ENABLED.get() or "jax" not in sys.modules:
+        return None
+    jax = sys.modules["jax"]
+    if all(isinstance(a, jax.Array) for a in arrays if a is not None):
+        return jax
     return None
