@@ -13,12 +13,20 @@ from .impl.classification import (
     precision_recall_fbeta,
     stat_scores,
 )
+from .impl.convolution import conv2d
 from .impl.cross_entropy import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
 )
 from .impl.curves import best_fbeta_threshold, fbeta_curve
+from .impl.pooling import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    global_avg_pool2d,
+    max_pool2d,
+    squeeze_excitation,
+)
 from .impl.segmentation import (
     MeanIoU,
     dice_from_confusion,
@@ -55,4 +63,10 @@ __all__ = [
     "dice_from_confusion",
     "dice_score",
     "dice_loss",
+    "conv2d",
+    "max_pool2d",
+    "avg_pool2d",
+    "adaptive_avg_pool2d",
+    "global_avg_pool2d",
+    "squeeze_excitation",
 ]

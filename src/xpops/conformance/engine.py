@@ -125,6 +125,8 @@ class _Runner:
 
     # conversion ------------------------------------------------------------------
     def _convert(self, v: Any) -> Any:
+        if isinstance(v, Mapping):  # a parameter dict: convert its arrays
+            return {k: self._convert(u) for k, u in v.items()}
         if isinstance(v, (np.ndarray, np.generic)):
             v = np.asarray(v)
             dtype = self.dtype if v.dtype.kind == "f" else None
@@ -133,6 +135,8 @@ class _Runner:
 
     def _rounded(self, v: Any) -> Any:
         """What the oracle sees: floats rounded through the dtype under test."""
+        if isinstance(v, Mapping):
+            return {k: self._rounded(u) for k, u in v.items()}
         if isinstance(v, (np.ndarray, np.generic)) and v.dtype.kind == "f":
             return np.asarray(v).astype(self.dtype).astype(np.float64)
         return v

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from . import activations, classification, cross_entropy, curves, segmentation
+from . import (
+    activations,
+    classification,
+    convolution,
+    cross_entropy,
+    curves,
+    pooling,
+    segmentation,
+)
 from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Property, Unsupported
 
 SPECS: dict[str, OpSpec] = {
@@ -13,6 +21,8 @@ SPECS: dict[str, OpSpec] = {
         *classification.SPECS,
         *curves.SPECS,
         *segmentation.SPECS,
+        *convolution.SPECS,
+        *pooling.SPECS,
     )
 }
 
