@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from .._lib.compiled import call_compiled
 from .._lib.namespace import array_namespace, device
 from .._lib.native import native_jax, native_torch
 from .._lib.validation import check_choice, check_real_floating
@@ -190,12 +191,12 @@ def conv2d(
                              data_format)
     if native_jax(x, weight, bias) is not None:
         return _jax_conv2d()(x, weight, bias, stride, pads, dilation, groups, data_format)
-    return _im2col_conv2d(xp, x, weight, bias, stride, pads, dilation, groups,
-                          data_format, out_size)
+    static = (xp, stride, pads, dilation, groups, data_format, out_size)
+    return call_compiled(_im2col_conv2d, (x, weight, bias), static)
 
 
 def _im2col_conv2d(
-    xp: Any, x: Any, weight: Any, bias: Any, stride: Pair, pads: Padding, dilation: Pair,
+    x: Any, weight: Any, bias: Any, xp: Any, stride: Pair, pads: Padding, dilation: Pair,
     groups: int, data_format: str, out_size: Pair,
 ) -> Any:
     if data_format == "NCHW":

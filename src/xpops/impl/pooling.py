@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from .._lib.compiled import call_compiled
 from .._lib.namespace import array_namespace, can_mutate, device
 from .._lib.native import native_torch
 from .._lib.validation import check_real_floating
@@ -64,7 +65,7 @@ class _Windows:
             )
             raise ValueError(msg)
         self.size = (x.shape[axes[0]], x.shape[axes[1]])
-        self.out = tuple(
+        self.out: Pair = tuple(  # type: ignore[assignment]
             pooled_size(n, k, s, p, d, ceil_mode)
             for n, k, s, p, d in zip(
                 self.size, self.kernel, self.stride, self.padding, self.dilation, strict=True
@@ -90,7 +91,7 @@ class _Windows:
             out.append((p, p + extra))
         return out[0], out[1]
 
-    def divisor(self, count_include_pad: bool) -> list[list[int]]:
+    def divisor(self, count_include_pad: bool) -> tuple[tuple[int, ...], ...]:
         """torch's avg_pool2d divisor per output position: the window clipped to the
         padded input (count_include_pad) or to the input itself."""
         per_axis = []
@@ -103,7 +104,7 @@ class _Windows:
                 counts.append(end - start if count_include_pad
                               else min(end, n) - max(start, 0))
             per_axis.append(counts)
-        return [[a * b for b in per_axis[1]] for a in per_axis[0]]
+        return tuple(tuple(a * b for b in per_axis[1]) for a in per_axis[0])
 
 
 def _nchw(x: Any, data_format: str) -> Any:
@@ -156,12 +157,20 @@ def max_pool2d(
             win.dilation, ceil_mode,
         )
         return _from_nchw(out, data_format)
-    padded = pad2d(xp, x, axes, win.pads(), -math.inf)
-    views = window_views(padded, axes, win.kernel, win.stride, win.dilation, win.out)
-    out = views[0]
+    static = (xp, axes, win.kernel, win.stride, win.dilation, win.out, win.pads())
+    return call_compiled(_max_pool, (x,), static)
+
+
+def _max_pool(
+    x: Any, xp: Any, axes: Pair, kernel: Pair, stride: Pair, dilation: Pair, out: Pair,
+    pads: tuple[Pair, Pair],
+) -> Any:
+    padded = pad2d(xp, x, axes, pads, -math.inf)
+    views = window_views(padded, axes, kernel, stride, dilation, out)
+    result = views[0]
     for view in views[1:]:
-        out = xp.maximum(out, view)
-    return out
+        result = xp.maximum(result, view)
+    return result
 
 
 def avg_pool2d(
@@ -200,18 +209,25 @@ def avg_pool2d(
             count_include_pad,
         )
         return _from_nchw(out, data_format)
-    padded = pad2d(xp, x, axes, win.pads(), 0.0)
-    views = window_views(padded, axes, win.kernel, win.stride, win.dilation, win.out)
+    static = (xp, axes, win.kernel, win.stride, win.out, win.pads(),
+              win.divisor(count_include_pad), data_format)
+    return call_compiled(_avg_pool, (x,), static)
+
+
+def _avg_pool(
+    x: Any, xp: Any, axes: Pair, kernel: Pair, stride: Pair, out: Pair,
+    pads: tuple[Pair, Pair], divisor: tuple[tuple[int, ...], ...], data_format: str,
+) -> Any:
+    padded = pad2d(xp, x, axes, pads, 0.0)
+    views = window_views(padded, axes, kernel, stride, (1, 1), out)
     total = views[0] + views[1] if len(views) > 1 else views[0]
     for view in views[2:]:
         if can_mutate(total):
             total += view
         else:
             total = total + view
-    divisor = xp.asarray(win.divisor(count_include_pad), dtype=x.dtype, device=device(x))
-    if data_format == "NHWC":
-        divisor = divisor[:, :, None]
-    return total / divisor
+    counts = xp.asarray(divisor, dtype=x.dtype, device=device(x))
+    return total / (counts[:, :, None] if data_format == "NHWC" else counts)
 
 
 def _output_size(output_size: Any, size: Pair) -> Pair:
@@ -260,13 +276,17 @@ def adaptive_avg_pool2d(x: Any, /, output_size: Any, *, data_format: str = "NCHW
     if (torch := native_torch(x)) is not None and 0 not in tuple(x.shape):
         out = torch.nn.functional.adaptive_avg_pool2d(_nchw(x, data_format), (oh, ow))
         return _from_nchw(out, data_format)
+    return call_compiled(_adaptive_avg_pool, (x,), (xp, size, (oh, ow), data_format))
+
+
+def _adaptive_avg_pool(x: Any, xp: Any, size: Pair, out: Pair, data_format: str) -> Any:
     dev = device(x)
-    rows = _bins(xp, size[0], oh, x.dtype, dev)
-    cols = _bins(xp, size[1], ow, x.dtype, dev)
+    rows = _bins(xp, size[0], out[0], x.dtype, dev)
+    cols = _bins(xp, size[1], out[1], x.dtype, dev)
     if data_format == "NHWC":
         x = xp.permute_dims(x, (0, 3, 1, 2))
-    out = xp.matmul(xp.matmul(rows, x), xp.matrix_transpose(cols))
-    return out if data_format == "NCHW" else xp.permute_dims(out, (0, 2, 3, 1))
+    result = xp.matmul(xp.matmul(rows, x), xp.matrix_transpose(cols))
+    return result if data_format == "NCHW" else xp.permute_dims(result, (0, 2, 3, 1))
 
 
 def global_avg_pool2d(x: Any, /, *, data_format: str = "NCHW", keepdims: bool = False) -> Any:
@@ -350,6 +370,12 @@ def squeeze_excitation(x: Any, params: Mapping[str, Any], /, *,
     channels = x.shape[1 if data_format == "NCHW" else 3]
     w1, b1, w2, b2 = _check_se_params(xp, x, params, channels)
     xp = array_namespace(x, w1, b1, w2, b2)
+    return call_compiled(_squeeze_excitation, (x, w1, b1, w2, b2), (xp, axes, data_format))
+
+
+def _squeeze_excitation(
+    x: Any, w1: Any, b1: Any, w2: Any, b2: Any, xp: Any, axes: Pair, data_format: str
+) -> Any:
     squeezed = xp.mean(x, axis=axes)  # (N, C)
     hidden = squeezed @ xp.matrix_transpose(w1) + b1
     hidden = xp.where(hidden > 0, hidden, xp.zeros_like(hidden))

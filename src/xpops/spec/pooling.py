@@ -58,13 +58,15 @@ def _windows(x, kernel_size, stride, padding, dilation, ceil_mode):
             yield a, b, rows, cols, rh * rw, (ho, wo)
 
 
-def max_pool2d_oracle(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                      data_format="NCHW"):
+def max_pool2d_oracle(
+    x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, data_format="NCHW"
+):
     """Max over the window's in-input elements; -inf where it holds none (padding)."""
     x = _nchw(x, data_format)
     out = None
-    for a, b, rows, cols, _, shape in _windows(x, kernel_size, stride, padding, dilation,
-                                               ceil_mode):
+    for a, b, rows, cols, _, shape in _windows(
+        x, kernel_size, stride, padding, dilation, ceil_mode
+    ):
         if out is None:
             out = np.full(x.shape[:2] + shape, -np.inf)
         if rows and cols:
@@ -72,14 +74,20 @@ def max_pool2d_oracle(x, kernel_size, stride=None, padding=0, dilation=1, ceil_m
     return _back(out, data_format)
 
 
-def avg_pool2d_oracle(x, kernel_size, stride=None, padding=0, ceil_mode=False,
-                      count_include_pad=True, data_format="NCHW"):
+def avg_pool2d_oracle(
+    x,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    data_format="NCHW",
+):
     """Sum of the in-input elements over the positions inside the padded input
     (count_include_pad) or inside the input."""
     x = _nchw(x, data_format)
     out = None
-    for a, b, rows, cols, padded, shape in _windows(x, kernel_size, stride, padding, 1,
-                                                    ceil_mode):
+    for a, b, rows, cols, padded, shape in _windows(x, kernel_size, stride, padding, 1, ceil_mode):
         if out is None:
             out = np.zeros(x.shape[:2] + shape)
         total = x[:, :, rows][:, :, :, cols].sum(axis=(2, 3))
@@ -132,8 +140,7 @@ def _values(draw: Any, rng: np.random.Generator, shape: tuple[int, ...]) -> np.n
     x = rng.normal(scale=3.0, size=shape)
     if kind == "specials" and x.size:
         flat = x.reshape(-1)
-        flat[rng.integers(0, x.size, size=2)] = draw(st.sampled_from([np.inf, -np.inf,
-                                                                      np.nan]))
+        flat[rng.integers(0, x.size, size=2)] = draw(st.sampled_from([np.inf, -np.inf, np.nan]))
     return x
 
 
@@ -152,19 +159,22 @@ def _pool_cases(draw: Any, *, op: str) -> Case:
     dilation = draw(st.sampled_from([1, 1, 2])) if op == "max" else 1
     ceil_mode = draw(st.booleans())
     size = tuple(
-        max(1, d * (k - 1) + 1 - 2 * p) + draw(st.one_of(st.integers(0, 6),
-                                                         st.integers(14, 20)))
+        max(1, d * (k - 1) + 1 - 2 * p) + draw(st.one_of(st.integers(0, 6), st.integers(14, 20)))
         for k, p, d in zip((kh, kw), padding, (dilation, dilation), strict=True)
     )
     n, c = draw(st.integers(1, 2)), draw(st.integers(1, 3))
     x, fmt = _layout(draw, _values(draw, rng, (n, c, *size)))
-    kwargs: dict[str, Any] = {"stride": stride, "padding": padding, "ceil_mode": ceil_mode,
-                              "data_format": fmt}
+    kwargs: dict[str, Any] = {
+        "stride": stride,
+        "padding": padding,
+        "ceil_mode": ceil_mode,
+        "data_format": fmt,
+    }
     if op == "max":
         kwargs["dilation"] = dilation
     else:
         kwargs["count_include_pad"] = draw(st.booleans())
-    return Case((x, kernel), kwargs)
+    return Case((x,), {"kernel_size": kernel, **kwargs})
 
 
 @st.composite
@@ -173,14 +183,18 @@ def _adaptive_cases(draw: Any) -> Case:
     size = (draw(st.integers(1, 20)), draw(st.integers(1, 9)))
     out = draw(st.sampled_from([1, 2, 3, (2, None), (4, 7), (None, 1)]))
     x, fmt = _layout(draw, rng.normal(scale=3.0, size=(2, draw(st.integers(1, 3)), *size)))
-    return Case((x, out), {"data_format": fmt})
+    return Case((x,), {"output_size": out, "data_format": fmt})
 
 
 @st.composite
 def _global_cases(draw: Any) -> Case:
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    shape = (draw(st.integers(0, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 18)),
-             draw(st.integers(1, 6)))
+    shape = (
+        draw(st.integers(0, 3)),
+        draw(st.integers(1, 4)),
+        draw(st.integers(1, 18)),
+        draw(st.integers(1, 6)),
+    )
     x, fmt = _layout(draw, _values(draw, rng, shape))
     return Case((x,), {"data_format": fmt, "keepdims": draw(st.booleans())})
 
@@ -239,20 +253,31 @@ def _se_channel_permutation(run, case):
     x, p = case.args
     axis = _channel_axis(case)
     perm = np.roll(np.arange(x.shape[axis]), 1)
-    q = {"fc1_weight": p["fc1_weight"][:, perm], "fc1_bias": p["fc1_bias"],
-         "fc2_weight": p["fc2_weight"][perm], "fc2_bias": p["fc2_bias"][perm]}
+    q = {
+        "fc1_weight": p["fc1_weight"][:, perm],
+        "fc1_bias": p["fc1_bias"],
+        "fc2_weight": p["fc2_weight"][perm],
+        "fc2_bias": p["fc2_bias"][perm],
+    }
     permuted = run(case.with_args(np.take(x, perm, axis=axis), q))
     return [(permuted, np.take(run(case), perm, axis=axis))]
 
 
 def _unique_maxima(case: Case) -> bool:
     """True when every window has one maximal element (the subgradient is unambiguous)."""
-    x, kernel = case.args
+    (x,) = case.args
     kw = case.kwargs
+    kernel = kw["kernel_size"]
     fmt = kw.get("data_format", "NCHW")
     x = _nchw(x, fmt)
-    for _, _, rows, cols, _, _ in _windows(x, kernel, kw.get("stride"), kw.get("padding", 0),
-                                           kw.get("dilation", 1), kw.get("ceil_mode", False)):
+    for _, _, rows, cols, _, _ in _windows(
+        x,
+        kernel,
+        kw.get("stride"),
+        kw.get("padding", 0),
+        kw.get("dilation", 1),
+        kw.get("ceil_mode", False),
+    ):
         window = x[:, :, rows][:, :, :, cols].reshape(x.shape[0], x.shape[1], -1)
         if window.shape[-1] == 0:
             continue
@@ -276,10 +301,20 @@ def _from_nchw_torch(y, fmt):
 def _torch_max_pool():
     import torch
 
-    def native(x, kernel_size, /, *, stride=None, padding=0, dilation=1, ceil_mode=False,
-               data_format="NCHW"):
-        out = torch.nn.functional.max_pool2d(_to_nchw_torch(x, data_format), kernel_size,
-                                             stride, padding, dilation, ceil_mode)
+    def native(
+        x,
+        /,
+        kernel_size,
+        *,
+        stride=None,
+        padding=0,
+        dilation=1,
+        ceil_mode=False,
+        data_format="NCHW",
+    ):
+        out = torch.nn.functional.max_pool2d(
+            _to_nchw_torch(x, data_format), kernel_size, stride, padding, dilation, ceil_mode
+        )
         return _from_nchw_torch(out, data_format)
 
     return native
@@ -288,10 +323,25 @@ def _torch_max_pool():
 def _torch_avg_pool():
     import torch
 
-    def native(x, kernel_size, /, *, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, data_format="NCHW"):
-        out = torch.nn.functional.avg_pool2d(_to_nchw_torch(x, data_format), kernel_size,
-                                             stride, padding, ceil_mode, count_include_pad)
+    def native(
+        x,
+        /,
+        kernel_size,
+        *,
+        stride=None,
+        padding=0,
+        ceil_mode=False,
+        count_include_pad=True,
+        data_format="NCHW",
+    ):
+        out = torch.nn.functional.avg_pool2d(
+            _to_nchw_torch(x, data_format),
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+        )
         return _from_nchw_torch(out, data_format)
 
     return native
@@ -314,12 +364,25 @@ def _jax_window(x, kernel_size, stride, padding, dilation, ceil_mode, data_forma
 def _jax_max_pool():
     import jax
 
-    def native(x, kernel_size, /, *, stride=None, padding=0, dilation=1, ceil_mode=False,
-               data_format="NCHW"):
-        dims, strides, pads, dil = _jax_window(x, kernel_size, stride, padding, dilation,
-                                               ceil_mode, data_format)
-        return jax.lax.reduce_window(x, -np.inf, jax.lax.max, dims, strides, pads,
-                                     window_dilation=dil)
+    def native(
+        x,
+        /,
+        kernel_size,
+        *,
+        stride=None,
+        padding=0,
+        dilation=1,
+        ceil_mode=False,
+        data_format="NCHW",
+    ):
+        if _two(dilation) != (1, 1):
+            raise Unsupported("JAX has no max-pool gradient with window dilation")
+        dims, strides, pads, dil = _jax_window(
+            x, kernel_size, stride, padding, dilation, ceil_mode, data_format
+        )
+        return jax.lax.reduce_window(
+            x, -np.inf, jax.lax.max, dims, strides, pads, window_dilation=dil
+        )
 
     return native
 
@@ -328,10 +391,20 @@ def _jax_avg_pool():
     import jax
     import jax.numpy as jnp
 
-    def native(x, kernel_size, /, *, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, data_format="NCHW"):
-        dims, strides, pads, _ = _jax_window(x, kernel_size, stride, padding, 1, ceil_mode,
-                                             data_format)
+    def native(
+        x,
+        /,
+        kernel_size,
+        *,
+        stride=None,
+        padding=0,
+        ceil_mode=False,
+        count_include_pad=True,
+        data_format="NCHW",
+    ):
+        dims, strides, pads, _ = _jax_window(
+            x, kernel_size, stride, padding, 1, ceil_mode, data_format
+        )
         total = jax.lax.reduce_window(x, 0.0, jax.lax.add, dims, strides, pads)
         if count_include_pad:
             return total / math.prod(dims)
@@ -344,24 +417,23 @@ def _jax_avg_pool():
 def _torch_adaptive():
     import torch
 
-    def native(x, output_size, /, *, data_format="NCHW"):
-        out = torch.nn.functional.adaptive_avg_pool2d(_to_nchw_torch(x, data_format),
-                                                      output_size)
+    def native(x, /, output_size, *, data_format="NCHW"):
+        out = torch.nn.functional.adaptive_avg_pool2d(_to_nchw_torch(x, data_format), output_size)
         return _from_nchw_torch(out, data_format)
 
     return native
 
 
 def _jax_adaptive():
-    def native(x, output_size, /, *, data_format="NCHW"):
+    def native(x, /, output_size, *, data_format="NCHW"):
         axes = (2, 3) if data_format == "NCHW" else (1, 2)
         size = [x.shape[a] for a in axes]
         out = [n if o is None else o for o, n in zip(_two(output_size), size, strict=True)]
         if any(n % o for n, o in zip(size, out, strict=True)):
             raise Unsupported("JAX has no adaptive pool; a reshape-mean needs o | n")
         shape = list(x.shape)
-        shape[axes[1]:axes[1] + 1] = [out[1], size[1] // out[1]]
-        shape[axes[0]:axes[0] + 1] = [out[0], size[0] // out[0]]
+        shape[axes[1] : axes[1] + 1] = [out[1], size[1] // out[1]]
+        shape[axes[0] : axes[0] + 1] = [out[0], size[0] // out[0]]
         return x.reshape(shape).mean(axis=(axes[0] + 1, axes[1] + 2))
 
     return native
@@ -381,8 +453,7 @@ def _jax_global():
     import jax.numpy as jnp
 
     def native(x, /, *, data_format="NCHW", keepdims=False):
-        return jnp.mean(x, axis=(2, 3) if data_format == "NCHW" else (1, 2),
-                        keepdims=keepdims)
+        return jnp.mean(x, axis=(2, 3) if data_format == "NCHW" else (1, 2), keepdims=keepdims)
 
     return native
 
@@ -427,17 +498,34 @@ _SPECIAL[0, 0, 0, 0], _SPECIAL[1, 2, 3, 3], _SPECIAL[0, 1, 6, 5] = np.nan, np.in
 
 def _pool_invalid(extra: tuple[InvalidCase, ...] = ()) -> tuple[InvalidCase, ...]:
     return (
-        InvalidCase("padding over half the kernel", Case((_X, 3), {"padding": 2}), ValueError,
-                    "padding"),
-        InvalidCase("kernel larger than the padded input", Case((_X, 8)), ValueError,
-                    "kernel_size"),
-        InvalidCase("stride 0", Case((_X, 2), {"stride": 0}), ValueError, "stride"),
-        InvalidCase("kernel 0", Case((_X, (0, 2))), ValueError, "kernel_size"),
-        InvalidCase("float kernel", Case((_X, 2.0)), TypeError, "kernel_size"),
-        InvalidCase("3-D x", Case((_X[0], 2)), ValueError, "x"),
-        InvalidCase("integer x", Case((np.ones((1, 1, 4, 4), np.int64), 2)), TypeError, "x"),
-        InvalidCase("unknown data_format", Case((_X, 2), {"data_format": "NWHC"}),
-                    ValueError, "data_format"),
+        InvalidCase(
+            "padding over half the kernel",
+            Case((_X,), {"kernel_size": 3, "padding": 2}),
+            ValueError,
+            "padding",
+        ),
+        InvalidCase(
+            "kernel larger than the padded input",
+            Case((_X,), {"kernel_size": 8}),
+            ValueError,
+            "kernel_size",
+        ),
+        InvalidCase("stride 0", Case((_X,), {"kernel_size": 2, "stride": 0}), ValueError, "stride"),
+        InvalidCase("kernel 0", Case((_X,), {"kernel_size": (0, 2)}), ValueError, "kernel_size"),
+        InvalidCase("float kernel", Case((_X,), {"kernel_size": 2.0}), TypeError, "kernel_size"),
+        InvalidCase("3-D x", Case((_X[0],), {"kernel_size": 2}), ValueError, "x"),
+        InvalidCase(
+            "integer x",
+            Case((np.ones((1, 1, 4, 4), np.int64),), {"kernel_size": 2}),
+            TypeError,
+            "x",
+        ),
+        InvalidCase(
+            "unknown data_format",
+            Case((_X,), {"kernel_size": 2, "data_format": "NWHC"}),
+            ValueError,
+            "data_format",
+        ),
         *extra,
     )
 
@@ -457,9 +545,12 @@ MAX_POOL2D = OpSpec(
     impl=_impl.max_pool2d,
     oracle=max_pool2d_oracle,
     cases=lambda: _pool_cases(op="max"),
-    signature=("max_pool2d(x, /, kernel_size, *, stride=None, padding=0, dilation=1, "
-               "ceil_mode=False, data_format='NCHW')"),
-    doc=_POOL_DOC + (
+    signature=(
+        "max_pool2d(x, /, kernel_size, *, stride=None, padding=0, dilation=1, "
+        "ceil_mode=False, data_format='NCHW')"
+    ),
+    doc=_POOL_DOC
+    + (
         "y = max over the window's elements with -inf padding: NaN in a window gives NaN; "
         "a (dilated) window holding only padding gives -inf. Gradient: torch's kernel sends "
         "each window's gradient to its first maximal element (row-major); the pure "
@@ -468,31 +559,56 @@ MAX_POOL2D = OpSpec(
         "window has one maximum."
     ),
     edge_cases=(
-        Case((_X, 3), {"stride": 2, "padding": 1}, name="3x3 stride 2 padding 1"),
-        Case((_X, 2), {"ceil_mode": True}, name="ceil_mode: partial last window"),
-        Case((_X[:, :, :5, :5], 2), {"stride": 2, "padding": 1, "ceil_mode": True},
-             name="ceil_mode window that would start in the padding is dropped"),
-        Case((_X, (3, 2)), {"stride": (1, 2), "dilation": 2, "padding": (1, 1)},
-             name="dilated, rectangular"),
-        Case((_X[:, :, :1, :4], 2), {"padding": 1, "dilation": 2},
-             name="window of padding only: -inf"),
-        Case((_SPECIAL, 2), {"stride": 1}, name="NaN and infinities"),
-        Case((_X_NHWC, 3), {"stride": 2, "padding": 1, "data_format": "NHWC"}, name="NHWC"),
+        Case((_X,), {"kernel_size": 3, "stride": 2, "padding": 1}, name="3x3 stride 2 padding 1"),
+        Case((_X,), {"kernel_size": 2, "ceil_mode": True}, name="ceil_mode: partial last window"),
+        Case(
+            (_X[:, :, :5, :5],),
+            {"kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True},
+            name="ceil_mode window that would start in the padding is dropped",
+        ),
+        Case(
+            (_X,),
+            {"kernel_size": (3, 2), "stride": (1, 2), "dilation": 2, "padding": (1, 1)},
+            name="dilated, rectangular",
+        ),
+        Case(
+            (_X[:, :, :1, :4],),
+            {"kernel_size": 2, "padding": 1, "dilation": 2},
+            name="window of padding only: -inf",
+        ),
+        Case((_SPECIAL,), {"kernel_size": 2, "stride": 1}, name="NaN and infinities"),
+        Case(
+            (_X_NHWC,),
+            {"kernel_size": 3, "stride": 2, "padding": 1, "data_format": "NHWC"},
+            name="NHWC",
+        ),
     ),
-    invalid_cases=_pool_invalid((
-        InvalidCase("dilation 0", Case((_X, 2), {"dilation": 0}), ValueError, "dilation"),
-    )),
+    invalid_cases=_pool_invalid(
+        (
+            InvalidCase(
+                "dilation 0", Case((_X,), {"kernel_size": 2, "dilation": 0}), ValueError, "dilation"
+            ),
+        )
+    ),
     tolerance={"float32": (0.0, 0.0), "float64": (0.0, 0.0)},
     properties=(
         Property("channel permutation", _channel_permutation),
         Property("max(2x) = 2 max(x)", _max_scale),
     ),
     natives=(
-        Native("torch", "torch.nn.functional.max_pool2d", _torch_max_pool,
-               "NCHW (permute for NHWC); the same arguments"),
-        Native("jax", "jax.lax.reduce_window", _jax_max_pool,
-               "init -inf, lax.max, padding ((0, 0), (0, 0), (p, p), (q, q)); no ceil_mode "
-               "(extend the end padding by hand)"),
+        Native(
+            "torch",
+            "torch.nn.functional.max_pool2d",
+            _torch_max_pool,
+            "NCHW (permute for NHWC); the same arguments",
+        ),
+        Native(
+            "jax",
+            "jax.lax.reduce_window",
+            _jax_max_pool,
+            "init -inf, lax.max, padding ((0, 0), (0, 0), (p, p), (q, q)); no ceil_mode "
+            "(extend the end padding by hand)",
+        ),
     ),
     capabilities=Capabilities(jit=True, differentiable=True),
     differentiable_at=_unique_maxima,
@@ -504,39 +620,69 @@ AVG_POOL2D = OpSpec(
     impl=_impl.avg_pool2d,
     oracle=avg_pool2d_oracle,
     cases=lambda: _pool_cases(op="avg"),
-    signature=("avg_pool2d(x, /, kernel_size, *, stride=None, padding=0, ceil_mode=False, "
-               "count_include_pad=True, data_format='NCHW')"),
-    doc=_POOL_DOC + (
+    signature=(
+        "avg_pool2d(x, /, kernel_size, *, stride=None, padding=0, ceil_mode=False, "
+        "count_include_pad=True, data_format='NCHW')"
+    ),
+    doc=_POOL_DOC
+    + (
         "y = sum of the window's in-input elements / divisor, where the divisor counts the "
         "window's positions inside the padded input (count_include_pad=True) or inside the "
         "input; positions of a ceil_mode window past the right padding are never counted "
         "(torch's in-bounds divisor)."
     ),
     edge_cases=(
-        Case((_X, 3), {"stride": 2, "padding": 1}, name="3x3 stride 2 padding 1"),
-        Case((_X, 3), {"stride": 2, "padding": 1, "count_include_pad": False},
-             name="padding excluded from the divisor"),
-        Case((_X, 2), {"ceil_mode": True}, name="ceil_mode: partial window, in-bounds divisor"),
-        Case((_X, 3), {"stride": 2, "padding": 1, "ceil_mode": True},
-             name="ceil_mode with padding"),
-        Case((_SPECIAL, 2), {"stride": 1}, name="NaN and infinities"),
-        Case((_X_NHWC, (2, 3), ), {"data_format": "NHWC", "ceil_mode": True}, name="NHWC"),
+        Case((_X,), {"kernel_size": 3, "stride": 2, "padding": 1}, name="3x3 stride 2 padding 1"),
+        Case(
+            (_X,),
+            {"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False},
+            name="padding excluded from the divisor",
+        ),
+        Case(
+            (_X,),
+            {"kernel_size": 2, "ceil_mode": True},
+            name="ceil_mode: partial window, in-bounds divisor",
+        ),
+        Case(
+            (_X,),
+            {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
+            name="ceil_mode with padding",
+        ),
+        Case((_SPECIAL,), {"kernel_size": 2, "stride": 1}, name="NaN and infinities"),
+        Case(
+            (_X_NHWC,),
+            {"kernel_size": (2, 3), "data_format": "NHWC", "ceil_mode": True},
+            name="NHWC",
+        ),
     ),
-    invalid_cases=_pool_invalid((
-        InvalidCase("count_include_pad not a bool", Case((_X, 2), {"count_include_pad": 1}),
-                    TypeError, "count_include_pad"),
-    )),
+    invalid_cases=_pool_invalid(
+        (
+            InvalidCase(
+                "count_include_pad not a bool",
+                Case((_X,), {"kernel_size": 2, "count_include_pad": 1}),
+                TypeError,
+                "count_include_pad",
+            ),
+        )
+    ),
     tolerance={"float32": (2e-6, 2e-6), "float64": (1e-14, 1e-14)},
     properties=(
         Property("channel permutation", _channel_permutation),
         Property("linear: avg(3x) = 3 avg(x)", _avg_scale),
     ),
     natives=(
-        Native("torch", "torch.nn.functional.avg_pool2d", _torch_avg_pool,
-               "NCHW (permute for NHWC); the same arguments (no divisor_override here)"),
-        Native("jax", "jax.lax.reduce_window", _jax_avg_pool,
-               "lax.add, then / kh kw (count_include_pad) or / reduce_window of ones; no "
-               "ceil_mode"),
+        Native(
+            "torch",
+            "torch.nn.functional.avg_pool2d",
+            _torch_avg_pool,
+            "NCHW (permute for NHWC); the same arguments (no divisor_override here)",
+        ),
+        Native(
+            "jax",
+            "jax.lax.reduce_window",
+            _jax_avg_pool,
+            "lax.add, then / kh kw (count_include_pad) or / reduce_window of ones; no ceil_mode",
+        ),
     ),
     capabilities=Capabilities(jit=True, differentiable=True),
 )
@@ -555,16 +701,20 @@ ADAPTIVE_AVG_POOL2D = OpSpec(
         "input size. Empty spatial axes raise."
     ),
     edge_cases=(
-        Case((_X, 3), name="overlapping bins"),
-        Case((_X, (1, 1)), name="global"),
-        Case((_X, (9, None)), name="more bins than rows"),
-        Case((_X_NHWC, (7, 3)), {"data_format": "NHWC"}, name="NHWC, exact tiling"),
+        Case((_X,), {"output_size": 3}, name="overlapping bins"),
+        Case((_X,), {"output_size": (1, 1)}, name="global"),
+        Case((_X,), {"output_size": (9, None)}, name="more bins than rows"),
+        Case((_X_NHWC,), {"output_size": (7, 3), "data_format": "NHWC"}, name="NHWC, exact tiling"),
     ),
     invalid_cases=(
-        InvalidCase("output_size 0", Case((_X, 0)), ValueError, "output_size"),
-        InvalidCase("output_size triple", Case((_X, (1, 2, 3))), TypeError, "output_size"),
-        InvalidCase("empty spatial axis", Case((_X[:, :, :0], 2)), ValueError, "x"),
-        InvalidCase("3-D x", Case((_X[0], 2)), ValueError, "x"),
+        InvalidCase("output_size 0", Case((_X,), {"output_size": 0}), ValueError, "output_size"),
+        InvalidCase(
+            "output_size triple", Case((_X,), {"output_size": (1, 2, 3)}), TypeError, "output_size"
+        ),
+        InvalidCase(
+            "empty spatial axis", Case((_X[:, :, :0],), {"output_size": 2}), ValueError, "x"
+        ),
+        InvalidCase("3-D x", Case((_X[0],), {"output_size": 2}), ValueError, "x"),
     ),
     tolerance={"float32": (1e-5, 2e-6), "float64": (1e-12, 1e-13)},
     properties=(
@@ -572,10 +722,18 @@ ADAPTIVE_AVG_POOL2D = OpSpec(
         Property("linear: pool(3x) = 3 pool(x)", _avg_scale),
     ),
     natives=(
-        Native("torch", "torch.nn.functional.adaptive_avg_pool2d", _torch_adaptive,
-               "NCHW (permute for NHWC)"),
-        Native("jax", "jax.numpy reshape + mean", _jax_adaptive,
-               "JAX has no adaptive pool: a reshape-mean where oh | H and ow | W"),
+        Native(
+            "torch",
+            "torch.nn.functional.adaptive_avg_pool2d",
+            _torch_adaptive,
+            "NCHW (permute for NHWC)",
+        ),
+        Native(
+            "jax",
+            "jax.numpy reshape + mean",
+            _jax_adaptive,
+            "JAX has no adaptive pool: a reshape-mean where oh | H and ow | W",
+        ),
     ),
     capabilities=Capabilities(jit=True, differentiable=True),
 )
@@ -600,10 +758,10 @@ GLOBAL_AVG_POOL2D = OpSpec(
     invalid_cases=(
         InvalidCase("3-D x", Case((_X[0],)), ValueError, "x"),
         InvalidCase("integer x", Case((np.ones((1, 1, 2, 2), np.int64),)), TypeError, "x"),
-        InvalidCase("keepdims not a bool", Case((_X,), {"keepdims": 1}), TypeError,
-                    "keepdims"),
-        InvalidCase("unknown data_format", Case((_X,), {"data_format": "HWC"}), ValueError,
-                    "data_format"),
+        InvalidCase("keepdims not a bool", Case((_X,), {"keepdims": 1}), TypeError, "keepdims"),
+        InvalidCase(
+            "unknown data_format", Case((_X,), {"data_format": "HWC"}), ValueError, "data_format"
+        ),
     ),
     tolerance={"float32": (1e-5, 2e-6), "float64": (1e-13, 1e-14)},
     properties=(
@@ -611,8 +769,12 @@ GLOBAL_AVG_POOL2D = OpSpec(
         Property("linear: pool(3x) = 3 pool(x)", _avg_scale),
     ),
     natives=(
-        Native("torch", "torch.nn.functional.adaptive_avg_pool2d(x, 1)", _torch_global,
-               "then flatten(1) unless keepdims"),
+        Native(
+            "torch",
+            "torch.nn.functional.adaptive_avg_pool2d(x, 1)",
+            _torch_global,
+            "then flatten(1) unless keepdims",
+        ),
         Native("jax", "jax.numpy.mean", _jax_global, "axis=(2, 3) or (1, 2)"),
     ),
     capabilities=Capabilities(jit=True, differentiable=True),
@@ -642,19 +804,25 @@ SQUEEZE_EXCITATION = OpSpec(
     ),
     invalid_cases=(
         InvalidCase("fc2_weight shape", Case((_X, _SE_BAD)), ValueError, "fc2_weight"),
-        InvalidCase("channels do not match fc1_weight", Case((_X[:, :2], _SE_P)), ValueError,
-                    "fc1_weight"),
-        InvalidCase("missing key", Case((_X, {"fc1_weight": _SE_P["fc1_weight"]})),
-                    ValueError, "params"),
+        InvalidCase(
+            "channels do not match fc1_weight", Case((_X[:, :2], _SE_P)), ValueError, "fc1_weight"
+        ),
+        InvalidCase(
+            "missing key", Case((_X, {"fc1_weight": _SE_P["fc1_weight"]})), ValueError, "params"
+        ),
         InvalidCase("params not a mapping", Case((_X, (1, 2))), TypeError, "params"),
         InvalidCase("3-D x", Case((_X[0], _SE_P)), ValueError, "x"),
     ),
     tolerance={"float32": (1e-5, 2e-6), "float64": (1e-12, 1e-13)},
     properties=(Property("channel permutation", _se_channel_permutation),),
     natives=(
-        Native("torch", "torch.nn.functional (adaptive_avg_pool2d, linear, relu, sigmoid)",
-               _torch_se, "the SE block of torchvision's SqueezeExcitation with "
-               "nn.Linear layers in place of 1x1 convolutions"),
+        Native(
+            "torch",
+            "torch.nn.functional (adaptive_avg_pool2d, linear, relu, sigmoid)",
+            _torch_se,
+            "the SE block of torchvision's SqueezeExcitation with "
+            "nn.Linear layers in place of 1x1 convolutions",
+        ),
         Native("jax", "jax.numpy.mean, jax.nn.relu, jax.nn.sigmoid", _jax_se, ""),
     ),
     capabilities=Capabilities(jit=True, differentiable=True),
