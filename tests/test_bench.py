@@ -29,6 +29,11 @@ METRIC_PEERS = {
     ("torch:cpu", "confusion_matrix", "torch.bincount(t * K + p)"): 1.5,
     ("numpy", "best_fbeta_threshold", "sklearn precision_recall_curve + F1 + argmax"): 1.5,
     ("torch:cpu", "dice_loss", "monai.losses.DiceLoss(softmax=True)"): 1.5,
+    ("numpy", "conv2d", "one GEMM of the im2col shape (ratio - 1 = patch overhead)"): 1.5,
+    ("torch:cpu", "conv2d", "torch.nn.functional.conv2d"): 2.0,
+    ("jax:cpu", "conv2d", "jax.lax.conv_general_dilated"): 2.0,
+    ("torch:cpu", "max_pool2d", "torch.nn.functional.max_pool2d"): 3.0,
+    ("torch:cpu", "avg_pool2d", "torch.nn.functional.avg_pool2d"): 3.0,
 }
 METRIC_NEEDS = {  # peer -> the modules it needs, besides the backend's library
     "sklearn.metrics.confusion_matrix": ("sklearn",),
@@ -65,7 +70,7 @@ def _expected_rows() -> list[tuple[str, str, str]]:
         optax_ops = {"cross_entropy", "binary_cross_entropy_with_logits"}
         if _installed("jax") and (op not in optax_ops or _installed("optax")):
             rows.append(("jax:cpu", op, ""))
-    backend_module = {"numpy": "numpy", "torch:cpu": "torch"}
+    backend_module = {"numpy": "numpy", "torch:cpu": "torch", "jax:cpu": "jax"}
     for backend, op, peer in METRIC_PEERS:
         needs = (backend_module[backend], *METRIC_NEEDS.get(peer, ()))
         if hasattr(xpops, op) and all(_installed(m) for m in needs):
