@@ -38,6 +38,11 @@ METRIC_PEERS = {
     ("torch:cpu", "box_iou", "torchvision.ops.box_iou"): 1.5,
     ("torch:cpu", "scaled_dot_product_attention", "F.scaled_dot_product_attention"): 2.0,
     ("jax:cpu", "scaled_dot_product_attention", "jax.nn.dot_product_attention"): 1.3,
+    ("numpy", "conv2d", "one GEMM of the im2col shape (ratio - 1 = patch overhead)"): 1.5,
+    ("torch:cpu", "conv2d", "torch.nn.functional.conv2d"): 2.0,
+    ("jax:cpu", "conv2d", "jax.lax.conv_general_dilated"): 2.0,
+    ("torch:cpu", "max_pool2d", "torch.nn.functional.max_pool2d"): 3.0,
+    ("torch:cpu", "avg_pool2d", "torch.nn.functional.avg_pool2d"): 3.0,
 }
 METRIC_NEEDS = {  # peer -> the modules it needs, besides the backend's library
     "sklearn.metrics.confusion_matrix": ("sklearn",),

@@ -31,6 +31,7 @@ from .impl.classification import (
     precision_recall_fbeta,
     stat_scores,
 )
+from .impl.convolution import conv2d
 from .impl.cross_entropy import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -43,6 +44,12 @@ from .impl.linear import (
     svm_loss,
     train_linear_classifier,
     two_layer_net,
+from .impl.pooling import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    global_avg_pool2d,
+    max_pool2d,
+    squeeze_excitation,
 )
 from .impl.segmentation import (
     MeanIoU,
@@ -103,4 +110,10 @@ __all__ = [
     "scaled_dot_product_attention",
     "multi_head_attention",
     "mha_params_from_torch",
+    "conv2d",
+    "max_pool2d",
+    "avg_pool2d",
+    "adaptive_avg_pool2d",
+    "global_avg_pool2d",
+    "squeeze_excitation",
 ]

@@ -17,6 +17,7 @@ from contextvars import ContextVar
 from typing import Any
 
 __all__ = ["natives_disabled", "natives_enabled", "native_torch", "jit_on_jax"]
+__all__ = ["natives_disabled", "natives_enabled", "native_torch", "native_jax"]
 
 _ENABLED: ContextVar[bool] = ContextVar("xpops_natives", default=True)
 
@@ -68,3 +69,12 @@ def _jitted(fn: Callable[..., Any], static_names: tuple[str, ...]) -> Callable[.
     import jax
 
     return jax.jit(fn, static_argnames=static_names)
+def native_jax(*arrays: Any) -> Any:
+    """The ``jax`` module when delegation is on and every array is a JAX array (tracers
+    included, so delegation holds under ``jit`` and ``grad``)."""
+    if not _ENABLED.get() or "jax" not in sys.modules:
+        return None
+    jax = sys.modules["jax"]
+    if all(isinstance(a, jax.Array) for a in arrays if a is not None):
+        return jax
+    return None

@@ -14,6 +14,13 @@ from . import (
 from . import activations, classification, cross_entropy, curves, linear, segmentation
 from . import activations, boxes, classification, cross_entropy, curves, segmentation
 from . import activations, attention, classification, cross_entropy, curves, segmentation
+    classification,
+    convolution,
+    cross_entropy,
+    curves,
+    pooling,
+    segmentation,
+)
 from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Property, Unsupported
 
 SPECS: dict[str, OpSpec] = {
@@ -29,6 +36,8 @@ SPECS: dict[str, OpSpec] = {
         *linear.SPECS,
         *boxes.SPECS,
         *attention.SPECS,
+        *convolution.SPECS,
+        *pooling.SPECS,
     )
 }
 

@@ -16,6 +16,7 @@ from . import logits, metrics, voc
 from . import linear, logits, metrics
 from . import boxes, logits, metrics
 from . import attention, logits, metrics
+from . import convolution, logits, metrics
 from ._base import FULL_SIZE, Generator, Workload, scale_of, xpops_op
 
 __all__ = [
@@ -27,6 +28,7 @@ FAMILIES = (logits, metrics, voc)
 FAMILIES = (logits, metrics, linear)
 FAMILIES = (logits, metrics, boxes)
 FAMILIES = (logits, metrics, attention)
+FAMILIES = (logits, metrics, convolution)
 
 INPUTS: dict[str, Generator] = {k: v for f in FAMILIES for k, v in f.INPUTS.items()}
 DERIVED: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {

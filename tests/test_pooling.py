@@ -1,0 +1,164 @@
+"""Pooling and squeeze-excitation against torch.nn.functional / torch.nn and jax.
+
+Values on every backend (native delegation on and off) for the torch options that
+matter (ceil_mode partial windows, count_include_pad, dilation, NHWC), gradients of the
+pure path against torch autograd where every window has one maximum, the documented
+tie rule, torch's adaptive bins, and the SE block against a torch module.
+"""
+
+from __future__ import annotations
+
+import doctest
+
+import numpy as np
+import pytest
+
+import xpops
+from xpops._lib.native import natives_disabled
+from xpops.impl import pooling
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+POOLS = [  # kernel, stride, padding, dilation, ceil_mode, count_include_pad, layout
+    (3, 2, 1, 1, False, True, "NCHW"),
+    (3, 2, 1, 1, True, False, "NHWC"),
+    (2, None, 0, 1, True, True, "NCHW"),
+    ((3, 2), (2, 1), (1, 0), 2, True, True, "NHWC"),
+    (2, 3, 1, 1, True, False, "NCHW"),
+]
+
+
+def _nhwc(a):
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1))
+
+
+def test_docstring_examples():
+    failures, tried = doctest.testmod(pooling, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert tried > 0 and failures == 0
+
+
+@pytest.mark.parametrize("config", POOLS, ids=str)
+def test_pools_match_torch_on_every_backend(backend, both_paths, config):
+    k, s, p, d, ceil_mode, cip, fmt = config
+    x = np.random.default_rng(0).normal(size=(2, 3, 9, 8))
+    tx = torch.asarray(x)
+    want_max = F.max_pool2d(tx, k, s, p, d, ceil_mode).numpy()
+    xin = x if fmt == "NCHW" else _nhwc(x)
+    dtype = backend.float_dtypes[-1]
+    arr = backend.asarray(xin, dtype)
+    got = xpops.max_pool2d(arr, k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode,
+                           data_format=fmt)
+    back = (lambda a: a) if fmt == "NCHW" else (lambda a: a.transpose(0, 3, 1, 2))
+    assert backend.same_device(got) and backend.dtype_name(got) == dtype
+    np.testing.assert_allclose(back(backend.to_numpy(got)), want_max, rtol=1e-6)
+    if d == 1:
+        want_avg = F.avg_pool2d(tx, k, s, p, ceil_mode, cip).numpy()
+        got = xpops.avg_pool2d(arr, k, stride=s, padding=p, ceil_mode=ceil_mode,
+                               count_include_pad=cip, data_format=fmt)
+        np.testing.assert_allclose(back(backend.to_numpy(got)), want_avg, rtol=1e-5,
+                                   atol=1e-6)
+
+
+def test_ceil_mode_partial_window_divisor():
+    """3x3 input, kernel 2, ceil_mode: the last window holds one row / column of the
+    input and is divided by what it holds (torch's in-bounds divisor)."""
+    x = np.arange(9.0).reshape(1, 1, 3, 3)
+    got = xpops.avg_pool2d(x, 2, ceil_mode=True)
+    np.testing.assert_array_equal(got[0, 0], [[2.0, 3.5], [6.5, 8.0]])
+    # with padding 1 and stride 2 the window starting at row 3 = H + p - 1 exists ...
+    assert xpops.max_pool2d(np.zeros((1, 1, 4, 4)), 3, stride=2, padding=1,
+                            ceil_mode=True).shape == (1, 1, 3, 3)
+    # ... but one that would start in the right padding is dropped
+    assert xpops.max_pool2d(np.zeros((1, 1, 5, 5)), 2, stride=2, padding=1,
+                            ceil_mode=True).shape == (1, 1, 3, 3)
+
+
+def test_max_pool_gradient_matches_torch_without_ties():
+    x = np.random.default_rng(1).normal(size=(2, 2, 7, 6))  # continuous: no ties
+    cot = np.random.default_rng(2).normal(size=(2, 2, 4, 4))
+
+    def grad(fn):
+        leaf = torch.asarray(x).requires_grad_(True)
+        (g,) = torch.autograd.grad((fn(leaf) * torch.asarray(cot)).sum(), leaf)
+        return g
+
+    want = grad(lambda t: F.max_pool2d(t, 3, 2, 1, 1, True))
+    with natives_disabled():
+        got = grad(lambda t: xpops.max_pool2d(t, 3, stride=2, padding=1, ceil_mode=True))
+        got_avg = grad(lambda t: xpops.avg_pool2d(t, 3, stride=2, padding=1, ceil_mode=True,
+                                                  count_include_pad=False))
+    torch.testing.assert_close(got, want)
+    torch.testing.assert_close(got_avg, grad(lambda t: F.avg_pool2d(t, 3, 2, 1, True, False)))
+
+
+def test_max_pool_tie_rule_is_documented_behaviour():
+    """torch sends a tied window's gradient to its first maximum; the pure path splits it."""
+    x = torch.ones(1, 1, 2, 2, dtype=torch.float64, requires_grad=True)
+    (native,) = torch.autograd.grad(xpops.max_pool2d(x, 2).sum(), x)
+    assert native.flatten().tolist() == [1.0, 0.0, 0.0, 0.0]
+    with natives_disabled():
+        (pure,) = torch.autograd.grad(xpops.max_pool2d(x, 2).sum(), x)
+    assert float(pure.sum()) == pytest.approx(1.0)
+    assert float(pure.max()) < 1.0
+
+
+@pytest.mark.parametrize("output_size", [3, (11, None)])
+def test_adaptive_bins_match_torch(backend, both_paths, output_size):
+    x = np.random.default_rng(3).normal(size=(2, 3, 9, 5))
+    want = F.adaptive_avg_pool2d(torch.asarray(x), output_size).numpy()
+    dtype = backend.float_dtypes[-1]
+    got = xpops.adaptive_avg_pool2d(backend.asarray(_nhwc(x), dtype), output_size,
+                                    data_format="NHWC")
+    np.testing.assert_allclose(backend.to_numpy(got).transpose(0, 3, 1, 2), want,
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_global_avg_pool_shapes(xp):
+    x = xp.ones((2, 3, 4, 5))
+    assert tuple(xpops.global_avg_pool2d(x).shape) == (2, 3)
+    assert tuple(xpops.global_avg_pool2d(x, keepdims=True).shape) == (2, 3, 1, 1)
+    assert tuple(xpops.global_avg_pool2d(x, data_format="NHWC", keepdims=True).shape) == (
+        2, 1, 1, 5)
+
+
+class _TorchSE(torch.nn.Module):
+    def __init__(self, c: int, r: int) -> None:
+        super().__init__()
+        self.fc1 = torch.nn.Linear(c, c // r)
+        self.fc2 = torch.nn.Linear(c // r, c)
+
+    def forward(self, x):
+        s = x.mean(dim=(2, 3))
+        return x * torch.sigmoid(self.fc2(torch.relu(self.fc1(s))))[:, :, None, None]
+
+
+def test_squeeze_excitation_matches_a_torch_module_and_its_gradients():
+    module = _TorchSE(8, 4).double()
+    state = module.state_dict()
+    params = {"fc1_weight": state["fc1.weight"], "fc1_bias": state["fc1.bias"],
+              "fc2_weight": state["fc2.weight"], "fc2_bias": state["fc2.bias"]}
+    x = torch.randn(3, 8, 5, 4, dtype=torch.float64, requires_grad=True)
+    want = module(x)
+    (want_grad,) = torch.autograd.grad(want.sum(), x)
+    got = xpops.squeeze_excitation(x, params)
+    (got_grad,) = torch.autograd.grad(got.sum(), x)
+    torch.testing.assert_close(got, want)
+    torch.testing.assert_close(got_grad, want_grad)
+    nhwc = xpops.squeeze_excitation(x.detach().permute(0, 2, 3, 1), params,
+                                    data_format="NHWC")
+    torch.testing.assert_close(nhwc.permute(0, 3, 1, 2), want.detach())
+
+
+def test_messages_show_the_shapes():
+    x = np.ones((1, 2, 4, 4))
+    with pytest.raises(ValueError, match=r"`padding` \(2, 2\) must be at most half"):
+        xpops.max_pool2d(x, 3, padding=2)
+    with pytest.raises(ValueError, match=r"`kernel_size` \(5, 5\).*\(1, 2, 4, 4\)"):
+        xpops.avg_pool2d(x, 5)
+    with pytest.raises(ValueError, match="`stride` must be at least 1"):
+        xpops.max_pool2d(x, 2, stride=0)
+    bad = {"fc1_weight": np.ones((1, 3)), "fc1_bias": np.ones(1),
+           "fc2_weight": np.ones((2, 1)), "fc2_bias": np.ones(2)}
+    with pytest.raises(ValueError, match=r"`params\['fc1_weight'\]` must have shape \(1, 2\)"):
+        xpops.squeeze_excitation(x, bad)
