@@ -19,6 +19,14 @@ from .impl.cross_entropy import (
     cross_entropy,
 )
 from .impl.curves import best_fbeta_threshold, fbeta_curve
+from .impl.neighbors import (
+    best_k,
+    kneighbors,
+    knn_cross_validate,
+    knn_predict,
+    knn_predict_proba,
+    pairwise_distances,
+)
 from .impl.segmentation import (
     MeanIoU,
     dice_from_confusion,
@@ -55,4 +63,10 @@ __all__ = [
     "dice_from_confusion",
     "dice_score",
     "dice_loss",
+    "pairwise_distances",
+    "kneighbors",
+    "knn_predict",
+    "knn_predict_proba",
+    "knn_cross_validate",
+    "best_k",
 ]
