@@ -28,7 +28,7 @@ from typing import Any
 import array_api_compat
 
 from .namespace import default_int, device
-from .primitives import take_along_last_axis
+from .primitives import argsort_last, take_along_last_axis
 
 __all__ = ["smallest_k"]
 
@@ -47,7 +47,7 @@ def smallest_k(xp: Any, x: Any, k: int, /, *, native: bool = True) -> tuple[Any,
     flat = xp.reshape(x, (-1, m))
     found = _native_smallest_k(flat, k) if native else None
     if found is None:
-        index = xp.argsort(flat, axis=-1, stable=True)[:, :k]
+        index = argsort_last(xp, flat)[:, :k]
         values = take_along_last_axis(xp, flat, index)
     else:
         values, index = found

@@ -34,7 +34,16 @@ from .._lib.namespace import (
     is_concrete,
     values_readable,
 )
-from .._lib.primitives import clamped_root, set_masked, take_along_last_axis
+from .._lib.native import native_jax_jit
+from .._lib.primitives import (
+    argmax_last,
+    argsort_last,
+    clamped_root,
+    nonzero_padded,
+    set_masked,
+    set_pairs,
+    take_along_last_axis,
+)
 from .._lib.topk import smallest_k
 from .._lib.validation import (
     check_choice,
@@ -224,17 +233,26 @@ def _direct(xp: Any, diff: Any, metric: str) -> Any:
 def _refine(xp: Any, a: Any, b: Any, exp: _Expansion, d: Any, minima: Any, metric: str,
             start: int) -> Any:
     """Redo from differences the entries of block ``d`` (rows ``start:``) where the
-    expansion cancelled: squared distance below ``_REFINE`` times the two norms."""
+    expansion cancelled: squared distance below ``_REFINE`` times the two norms.
+
+    With readable values every such entry is redone; traced (under ``jax.jit``) a fixed
+    budget of ``2 (rows + columns)`` entries per block is, the first in row-major order.
+    """
     stop = start + d.shape[0]
     na = exp.na[start:stop]
-    flagged = minima < _REFINE * (na + xp.max(exp.nb))
-    if not concrete_true(xp.any(flagged)):
+    readable = values_readable(xp, d)
+    if readable and not concrete_true(xp.any(minima < _REFINE * (na + xp.max(exp.nb)))):
         return d
     bound = _REFINE * (na[:, None] + exp.nb[None, :])
-    if metric == "euclidean":
-        bound = xp.sqrt(bound)
-    mask = (d < bound) & flagged[:, None]
-    rows, cols = xp.nonzero(mask)
+    mask = d < (xp.sqrt(bound) if metric == "euclidean" else bound)
+    if not readable:
+        budget = min(d.shape[0] * d.shape[1], 2 * (d.shape[0] + d.shape[1]))
+        rows, cols = nonzero_padded(xp, mask, budget)
+        diff = xp.take(a, rows + start, axis=0) - xp.take(b, cols, axis=0)
+        return set_pairs(xp, d, rows, cols, _direct(xp, diff, metric))
+    rows, cols = _true_entries(xp, mask)
+    if not rows.shape[0]:
+        return d
     values = []
     for s, e in _blocks(rows.shape[0], None, a.shape[1] * _BLOCK_ELEMENTS // _REFINE_BATCH):
         r, c = rows[s:e], cols[s:e]  # a loop over batches of entries
@@ -242,6 +260,36 @@ def _refine(xp: Any, a: Any, b: Any, exp: _Expansion, d: Any, minima: Any, metri
         values.append(_direct(xp, diff, metric))
     fixed = values[0] if len(values) == 1 else xp.concat(values)
     return set_masked(xp, d, mask, fixed)
+
+
+def _true_entries(xp: Any, mask: Any) -> tuple[Any, Any]:
+    """Row and column of each True entry of a 2-D ``mask``, in row-major order (boolean
+    indexing of index grids: array-api-strict's ``nonzero`` fails without int64)."""
+    dev = device(mask)
+    rows = xp.arange(mask.shape[0], device=dev)[:, None]
+    cols = xp.arange(mask.shape[1], device=dev)[None, :]
+    return xp.broadcast_to(rows, mask.shape)[mask], xp.broadcast_to(cols, mask.shape)[mask]
+
+
+def _pairwise(a: Any, b: Any, /, *, metric: str, chunk_size: int | None) -> Any:
+    xp = array_namespace(a, b)
+    n, m = a.shape[0], b.shape[0]
+    if n == 0 or m == 0:
+        return xp.zeros((n, m), dtype=a.dtype, device=device(a))
+    if metric == "manhattan":
+        spans = _blocks(n, chunk_size, m * a.shape[1])
+        blocks = [_manhattan_block(xp, a[s:e, :], b) for s, e in spans]
+    elif metric == "cosine":
+        an, bn_t = _unit_rows(xp, a), xp.matrix_transpose(_unit_rows(xp, b))
+        spans = _blocks(n, chunk_size or n, 1)
+        blocks = [_cosine_distance(xp, an[s:e, :] @ bn_t) for s, e in spans]
+    else:
+        exp = _Expansion(xp, a, b)
+        blocks = []
+        for s, e in _blocks(n, chunk_size or n, 1):  # a loop over blocks of rows
+            d, minima = clamped_root(xp, exp.squared(s, e), root=metric == "euclidean")
+            blocks.append(_refine(xp, a, b, exp, d, minima, metric, s))
+    return blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=0)
 
 
 # ------------------------------------------------------------------- distances
@@ -285,25 +333,8 @@ def pairwise_distances(
     xp = array_namespace(a, b)
     _check_pair(xp, a, b, ("a", "b"), metric, chunk_size)
     a, b = _as_float(xp, a, b)
-    n, m = a.shape[0], b.shape[0]
-    if n == 0 or m == 0:
-        return xp.zeros((n, m), dtype=a.dtype, device=device(a))
-    if metric == "manhattan":
-        spans = _blocks(n, chunk_size, m * a.shape[1])
-        blocks = [_manhattan_block(xp, a[s:e, :], b) for s, e in spans]
-    elif metric == "cosine":
-        an, bn_t = _unit_rows(xp, a), xp.matrix_transpose(_unit_rows(xp, b))
-        spans = _blocks(n, chunk_size or n, 1)
-        blocks = [_cosine_distance(xp, an[s:e, :] @ bn_t) for s, e in spans]
-    else:
-        exp = _Expansion(xp, a, b)
-        blocks = []
-        for s, e in _blocks(n, chunk_size or n, 1):  # a loop over blocks of rows
-            d, minima = clamped_root(xp, exp.squared(s, e), root=metric == "euclidean")
-            if values_readable(xp, d):
-                d = _refine(xp, a, b, exp, d, minima, metric, s)
-            blocks.append(d)
-    return blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=0)
+    compiled = native_jax_jit(_pairwise, a, b, metric=metric, chunk_size=chunk_size)
+    return _pairwise(a, b, metric=metric, chunk_size=chunk_size) if compiled is None else compiled
 
 
 # ------------------------------------------------------------------ neighbours
@@ -324,8 +355,9 @@ def _exact_selected(xp: Any, train: Any, query: Any, index: Any, metric: str) ->
 
 
 def _search(
-    xp: Any, train: Any, query: Any, k: int, metric: str, chunk_size: int | None
+    train: Any, query: Any, /, *, k: int, metric: str, chunk_size: int | None
 ) -> tuple[Any, Any]:
+    xp = array_namespace(train, query)
     n_query, n_train = query.shape[0], train.shape[0]
     dev = device(train)
     if n_query == 0:
@@ -349,10 +381,10 @@ def _search(
         d = _exact_selected(xp, train, q, index, metric)
         # the expansion ranked the candidates; order them by the exact distance, ties by
         # training index (index is ascending within equal keys, not within equal d)
-        by_index = xp.argsort(index, axis=1, stable=True)
+        by_index = argsort_last(xp, index)
         index = take_along_last_axis(xp, index, by_index)
         d = take_along_last_axis(xp, d, by_index)
-        by_distance = xp.argsort(d, axis=1, stable=True)
+        by_distance = argsort_last(xp, d)
         dists.append(take_along_last_axis(xp, d, by_distance))
         indices.append(take_along_last_axis(xp, index, by_distance))
     if len(dists) == 1:
@@ -396,7 +428,13 @@ def kneighbors(
     _check_pair(xp, x_train, x_query, ("x_train", "x_query"), metric, chunk_size)
     k = _check_k(k, x_train.shape[0])
     x_train, x_query = _as_float(xp, x_train, x_query)
-    return _search(xp, x_train, x_query, k, metric, chunk_size)
+    return _run(_search, x_train, x_query, k=k, metric=metric, chunk_size=chunk_size)
+
+
+def _run(fn: Any, *arrays: Any, **static: Any) -> Any:
+    """``fn(*arrays, **static)``, compiled whole on JAX (see ``native_jax_jit``)."""
+    compiled = native_jax_jit(fn, *arrays, **static)
+    return fn(*arrays, **static) if compiled is None else compiled
 
 
 def _votes(
@@ -430,9 +468,18 @@ def _knn_votes(
     k = _check_k(k, x_train.shape[0])
     num_classes = _check_labels(xp, y_train, x_train.shape[0], num_classes)
     x_train, x_query = _as_float(xp, x_train, x_query)
-    distances, index = _search(xp, x_train, x_query, k, metric, chunk_size)
+    return xp, _run(_knn_vote_core, x_train, y_train, x_query, k=k, metric=metric,
+                    weights=weights, num_classes=num_classes, chunk_size=chunk_size)
+
+
+def _knn_vote_core(
+    x_train: Any, y_train: Any, x_query: Any, /, *, k: int, metric: str, weights: str,
+    num_classes: int, chunk_size: int | None,
+) -> Any:
+    xp = array_namespace(x_train, y_train, x_query)
+    distances, index = _search(x_train, x_query, k=k, metric=metric, chunk_size=chunk_size)
     labels = xp.reshape(xp.take(y_train, xp.reshape(index, (-1,))), index.shape)
-    return xp, _votes(xp, labels, distances, num_classes, weights)
+    return _votes(xp, labels, distances, num_classes, weights)
 
 
 def knn_predict(
@@ -467,9 +514,7 @@ def knn_predict(
     """
     xp, votes = _knn_votes(x_train, y_train, x_query, k, metric, weights, num_classes,
                            chunk_size)
-    label = xp.argmax(votes, axis=1)  # the first maximum: the smallest label
-    dtype = default_int(xp, device(votes))
-    return label if label.dtype == dtype else xp.astype(label, dtype)
+    return argmax_last(xp, votes)  # the first maximum: the smallest label
 
 
 def knn_predict_proba(
@@ -588,14 +633,15 @@ def knn_cross_validate(
     for start, stop in bounds:  # a loop over folds
         keep = xp.concat([xp.arange(0, start, device=dev), xp.arange(stop, n, device=dev)])
         train, labels = xp.take(x, keep, axis=0), xp.take(y, keep)
-        distances, index = _search(xp, train, x[start:stop, :], k_max, metric, None)
+        distances, index = _run(_search, train, x[start:stop, :], k=k_max, metric=metric,
+                                chunk_size=None)
         neighbour_labels = xp.reshape(xp.take(labels, xp.reshape(index, (-1,))), index.shape)
         truth = y[start:stop]
         accuracy = []
         for k in k_choices:
             votes = _votes(xp, neighbour_labels[:, :k], distances[:, :k], num_classes,
                            "uniform")
-            predicted = xp.astype(xp.argmax(votes, axis=1), truth.dtype)
+            predicted = xp.astype(argmax_last(xp, votes), truth.dtype)
             correct = xp.astype(predicted == truth, x.dtype)
             accuracy.append(xp.mean(correct))
         columns.append(xp.stack(accuracy))
@@ -625,6 +671,6 @@ def best_k(k_choices: Sequence[int], accuracies: Any, /) -> Any:
     order = sorted(range(len(k_choices)), key=lambda i: k_choices[i])  # ascending k
     dev = device(accuracies)
     means = xp.mean(xp.take(accuracies, xp.asarray(order, device=dev), axis=0), axis=1)
-    best = xp.argmax(means)  # the first maximum: the smallest k
+    best = argmax_last(xp, means)  # the first maximum: the smallest k
     ks = xp.asarray([k_choices[i] for i in order], dtype=default_int(xp, dev), device=dev)
-    return xp.take(ks, xp.reshape(best, (1,)))[0]
+    return xp.reshape(xp.take(ks, xp.reshape(best, (1,))), ())
