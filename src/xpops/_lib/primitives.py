@@ -84,8 +84,9 @@ def nonzero_padded(xp: Any, mask: Any, size: int, *, native: bool = True) -> tup
         return jnp.nonzero(mask, size=size, fill_value=0)
     dev = device(mask)
     grid = (xp.arange(mask.shape[0], device=dev)[:, None], xp.arange(mask.shape[1], device=dev))
-    rows = xp.broadcast_to(grid[0], mask.shape)[mask][:size]
-    cols = xp.broadcast_to(grid[1][None, :], mask.shape)[mask][:size]
+    rows = xp.broadcast_to(grid[0], mask.shape)[mask]
+    cols = xp.broadcast_to(grid[1][None, :], mask.shape)[mask]
+    rows, cols = rows[: min(size, rows.shape[0])], cols[: min(size, cols.shape[0])]
     pad = xp.zeros(size - rows.shape[0], dtype=rows.dtype, device=device(rows))
     return xp.concat([rows, pad]), xp.concat([cols, pad])
 
