@@ -29,11 +29,19 @@ METRIC_PEERS = {
     ("torch:cpu", "confusion_matrix", "torch.bincount(t * K + p)"): 1.5,
     ("numpy", "best_fbeta_threshold", "sklearn precision_recall_curve + F1 + argmax"): 1.5,
     ("torch:cpu", "dice_loss", "monai.losses.DiceLoss(softmax=True)"): 1.5,
+    ("numpy", "knn_predict", "sklearn KNeighborsClassifier(algorithm='brute')"): 1.0,
+    ("torch:cpu", "knn_predict", "torch.cdist + torch.topk + vote"): 1.5,
+    ("numpy", "pairwise_distances", "float32 a @ b.T"): 1.3,
+    ("numpy", "pairwise_distances", "sklearn euclidean_distances"): None,
+    ("torch:cpu", "pairwise_distances", "float32 a @ b.T"): 1.3,
+    ("torch:cpu", "pairwise_distances", "torch.cdist"): None,
 }
 METRIC_NEEDS = {  # peer -> the modules it needs, besides the backend's library
     "sklearn.metrics.confusion_matrix": ("sklearn",),
     "sklearn precision_recall_curve + F1 + argmax": ("sklearn",),
     "monai.losses.DiceLoss(softmax=True)": ("monai",),
+    "sklearn KNeighborsClassifier(algorithm='brute')": ("sklearn",),
+    "sklearn euclidean_distances": ("sklearn",),
 }
 LOGITS_OPS = ("softmax", "log_softmax", "logsumexp", "sigmoid", "log_sigmoid", "cross_entropy",
               "binary_cross_entropy", "binary_cross_entropy_with_logits")

@@ -147,7 +147,7 @@ def _pairwise_cases(draw: Any) -> Case:
     kwargs: dict[str, Any] = {"metric": draw(st.sampled_from(_METRICS))}
     a, b, _ = draw(_point_pair(kwargs["metric"], ranked=False))
     if draw(st.booleans()):
-        kwargs["chunk_size"] = draw(st.sampled_from([1, 3, 7]))
+        kwargs["chunk_size"] = draw(st.sampled_from([5, 16]))
     return Case((a, b), kwargs)
 
 
@@ -157,7 +157,7 @@ def _kneighbors_cases(draw: Any) -> Case:
     train, query, _ = draw(_point_pair(metric, min_train=1))
     kwargs: dict[str, Any] = {"k": draw(st.integers(1, train.shape[0])), "metric": metric}
     if draw(st.booleans()):
-        kwargs["chunk_size"] = draw(st.sampled_from([1, 3, 7]))
+        kwargs["chunk_size"] = draw(st.sampled_from([5, 16]))
     return Case((train, query), kwargs)
 
 
@@ -241,7 +241,10 @@ def _query_permutation(run, case):
 
 
 def _chunking_invariance(run, case):
-    return [(run(case.with_args(*case.args, chunk_size=1)), run(case))]
+    """Two blocks of queries give the one-block result (few blocks: JAX unrolls them)."""
+    rows = max(1, -(-case.args[-1].shape[0] // 2))
+    got, want = run(case.with_args(*case.args, chunk_size=rows)), run(case)
+    return list(zip(got, want, strict=True)) if isinstance(want, tuple) else [(got, want)]
 
 
 def _rows_sum_to_one(run, case):
