@@ -81,7 +81,8 @@ def nonzero_padded(xp: Any, mask: Any, size: int, *, native: bool = True) -> tup
     if native and array_api_compat.is_jax_array(mask):
         import jax.numpy as jnp
 
-        return jnp.nonzero(mask, size=size, fill_value=0)
+        rows, cols = jnp.nonzero(mask, size=size, fill_value=0)
+        return rows, cols
     dev = device(mask)
     grid = (xp.arange(mask.shape[0], device=dev)[:, None], xp.arange(mask.shape[1], device=dev))
     rows = xp.broadcast_to(grid[0], mask.shape)[mask]

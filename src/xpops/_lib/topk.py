@@ -87,7 +87,8 @@ def _numpy_smallest_k(x: Any, k: int) -> tuple[Any, Any]:
     minima = np.fmin.reduce(body, axis=1)  # NaN-free minima: NaN never hides a value
     tail = m - group * groups
     if tail:
-        minima = np.concatenate([minima, np.fmin.reduce(x[:, group * groups :], axis=1, keepdims=True)], 1)
+        tail_minima = np.fmin.reduce(x[:, group * groups :], axis=1, keepdims=True)
+        minima = np.concatenate([minima, tail_minima], axis=1)
     threshold = np.partition(minima, k - 1, axis=1)[:, k - 1]
     rows, which = np.nonzero(minima <= threshold[:, None])
     full = which < groups

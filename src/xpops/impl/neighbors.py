@@ -134,7 +134,7 @@ def _check_labels(xp: Any, y: Any, n: int, num_classes: Any, name: str = "y_trai
     """Validate integer labels of length ``n``; return the number of classes."""
     check_integer(xp, y, name)
     if y.ndim != 1 or y.shape[0] != n:
-        msg = f"`{name}` must have shape ({n},) (one label per training point), got {tuple(y.shape)}"
+        msg = f"`{name}` must have shape ({n},), one label per point, got {tuple(y.shape)}"
         raise ValueError(msg)
     readable = values_readable(xp, y) and n > 0
     if num_classes is None:
