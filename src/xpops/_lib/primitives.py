@@ -31,29 +31,32 @@ def take_along_last_axis(xp: Any, x: Any, index: Any, *, native: bool = True) ->
 
 
 def clamped_root(xp: Any, x: Any, *, root: bool, native: bool = True) -> tuple[Any, Any]:
-    """``(sqrt(max(x, 0)) if root else max(x, 0), row minima of max(x, 0))`` of a 2-D ``x``.
+    """``(sqrt(max(x, 0)) if root else max(x, 0), row minima)`` of a 2-D ``x``.
 
-    ``x`` is consumed: the caller's own intermediate, which the NumPy path overwrites.
-    There the three steps run on blocks of rows that stay in cache, one memory pass
-    instead of three full-size temporaries; elsewhere they are standard calls.
+    ``x`` is consumed: the caller's own intermediate, which the NumPy and torch paths
+    overwrite. On NumPy the steps run on blocks of rows that stay in cache, one memory
+    pass instead of full-size temporaries. With ``root``, those two in-place paths take
+    the square root without clamping first: negative entries come out NaN, and so does
+    the minimum of their row, which the caller must then repair (``~(d >= bound)``
+    selects them). Elsewhere the result is clamped and never NaN for finite ``x``.
     """
-    if native and can_mutate(x) and x.ndim == 2:
+    if native and can_mutate(x) and x.ndim == 2 and x.shape[1]:
         import numpy as np
 
         minima = np.empty(x.shape[0], dtype=x.dtype)
-        rows = max(1, (1 << 16) // max(1, x.shape[1]))
-        for start in range(0, x.shape[0], rows):  # a loop over blocks of rows
-            block = x[start : start + rows]
-            np.maximum(block, 0, out=block)
-            if block.shape[1]:
+        rows = max(1, (1 << 16) // x.shape[1])
+        with np.errstate(invalid="ignore"):
+            for start in range(0, x.shape[0], rows):  # a loop over blocks of rows
+                block = x[start : start + rows]
+                if root:
+                    np.sqrt(block, out=block)
+                else:
+                    np.maximum(block, 0, out=block)
                 np.min(block, axis=1, out=minima[start : start + rows])
-            if root:
-                np.sqrt(block, out=block)
         return x, minima
-    if native and array_api_compat.is_torch_array(x) and not x.requires_grad:
-        x = x.clamp_min_(0)  # in place: the caller's intermediate, outside autograd
-        minima = x.amin(dim=1) if x.shape[1] else x.new_zeros(x.shape[0])
-        return (x.sqrt_() if root else x), minima
+    if native and array_api_compat.is_torch_array(x) and not x.requires_grad and x.shape[1]:
+        x = x.sqrt_() if root else x.clamp_min_(0)  # in place: outside autograd
+        return x, x.amin(dim=1)
     x = xp.maximum(x, xp.zeros((), dtype=x.dtype, device=device(x)))
     minima = xp.min(x, axis=1) if x.shape[1] else xp.zeros(x.shape[0], dtype=x.dtype,
                                                              device=device(x))

@@ -12,8 +12,8 @@ the GEMM as two extra columns, and negative rounding residues are clamped to 0.
 What is left of the expansion's error is about ``eps * (|a_i - c|^2 + |b_j - c|^2)`` in
 the squared distance, large only *relative* to the distances of nearly coincident points.
 Entries below ``_REFINE * (|a_i - c|^2 + |b_j - c|^2)`` are therefore recomputed from
-their differences whenever values can be read (not under ``jax.jit``), so exact duplicates
-are exactly 0 and float32 results stay within a few ulps of a float64 computation.
+their differences whenever values can be read, so exact duplicates are exactly 0 and float32 results stay
+within a few ulps of a float64 computation (under ``jax.jit``, a fixed budget of them).
 
 The neighbour search never materialises the whole ``(n_query, n_train)`` matrix: queries
 go in blocks of ``chunk_size`` rows (by default so that a block holds about 4M entries).
@@ -34,7 +34,7 @@ from .._lib.namespace import (
     is_concrete,
     values_readable,
 )
-from .._lib.native import native_jax_jit
+from .._lib.native import native_jax_jit, natives_disabled
 from .._lib.primitives import (
     argmax_last,
     argsort_last,
@@ -186,25 +186,29 @@ class _Expansion:
     """Centred points with their squared norms, set up for ``|a_i - b_j|^2`` by GEMM."""
 
     def __init__(self, xp: Any, a: Any, b: Any) -> None:
-        dev = device(a)
+        self.xp = xp
         c = _centre(xp, a, b)
-        ac, bc = a - c, b - c
-        self.na = xp.sum(ac * ac, axis=1)
-        self.nb = xp.sum(bc * bc, axis=1)
-        ones_a = xp.ones((a.shape[0], 1), dtype=a.dtype, device=dev)
-        ones_b = xp.ones((b.shape[0], 1), dtype=b.dtype, device=dev)
-        # [a, |a|^2, 1] . [-2b, 1, |b|^2] = |a|^2 + |b|^2 - 2 a.b in one product
-        self.lhs = xp.concat([ac, self.na[:, None], ones_a], axis=1)
-        self.rhs_t = xp.matrix_transpose(xp.concat([-2 * bc, ones_b, self.nb[:, None]], axis=1))
-        # ranking keys: |b|^2 - 2 a.b, the squared distance less the row constant |a|^2
-        self.key_lhs = xp.concat([ac, ones_a], axis=1)
-        self.key_rhs_t = xp.matrix_transpose(xp.concat([-2 * bc, self.nb[:, None]], axis=1))
+        self.ac, self.bc = a - c, b - c
+        self.na = xp.sum(self.ac * self.ac, axis=1)
+        self.nb = xp.sum(self.bc * self.bc, axis=1)
 
-    def squared(self, start: int, stop: int) -> Any:
-        return self.lhs[start:stop, :] @ self.rhs_t
+    def _ones(self, x: Any) -> Any:
+        return self.xp.ones((x.shape[0], 1), dtype=x.dtype, device=device(x))
 
-    def keys(self, start: int, stop: int) -> Any:
-        return self.key_lhs[start:stop, :] @ self.key_rhs_t
+    def squared(self) -> tuple[Any, Any]:
+        """``(lhs, rhs_t)``: ``lhs[i] @ rhs_t = |a_i|^2 + |b|^2 - 2 a_i.b``, the norms
+        riding in one product as two extra columns."""
+        xp, ac, bc = self.xp, self.ac, self.bc
+        lhs = xp.concat([ac, self.na[:, None], self._ones(ac)], axis=1)
+        rhs = xp.concat([-2 * bc, self._ones(bc), self.nb[:, None]], axis=1)
+        return lhs, xp.matrix_transpose(rhs)
+
+    def keys(self) -> tuple[Any, Any]:
+        """``(lhs, rhs_t)`` for the ranking keys ``|b|^2 - 2 a_i.b``: the squared distance
+        less the row constant ``|a_i|^2``."""
+        xp, ac, bc = self.xp, self.ac, self.bc
+        lhs = xp.concat([ac, self._ones(ac)], axis=1)
+        return lhs, xp.matrix_transpose(xp.concat([-2 * bc, self.nb[:, None]], axis=1))
 
 
 def _unit_rows(xp: Any, x: Any) -> Any:
@@ -231,35 +235,41 @@ def _direct(xp: Any, diff: Any, metric: str) -> Any:
 
 
 def _refine(xp: Any, a: Any, b: Any, exp: _Expansion, d: Any, minima: Any, metric: str,
-            start: int) -> Any:
+            start: int) -> tuple[Any, Any]:
     """Redo from differences the entries of block ``d`` (rows ``start:``) where the
-    expansion cancelled: squared distance below ``_REFINE`` times the two norms.
+    expansion cancelled: squared distance below ``_REFINE`` times the two norms, or NaN
+    (the square root of a negative residue, see ``clamped_root``).
 
     With readable values every such entry is redone; traced (under ``jax.jit``) a fixed
-    budget of ``2 (rows + columns)`` entries per block is, the first in row-major order.
+    budget of ``max(2 (rows + columns), 4096)`` entries per block is, the first in
+    row-major order. Returns the block and whether entries were left over (traced only).
     """
     stop = start + d.shape[0]
     na = exp.na[start:stop]
     readable = values_readable(xp, d)
-    if readable and not concrete_true(xp.any(minima < _REFINE * (na + xp.max(exp.nb)))):
-        return d
+    threshold = _REFINE * (na + xp.max(exp.nb))
+    if metric == "euclidean":
+        threshold = xp.sqrt(threshold)
+    if readable and not concrete_true(xp.any(~(minima >= threshold))):
+        return d, False
     bound = _REFINE * (na[:, None] + exp.nb[None, :])
-    mask = d < (xp.sqrt(bound) if metric == "euclidean" else bound)
+    mask = ~(d >= (xp.sqrt(bound) if metric == "euclidean" else bound))
     if not readable:
-        budget = min(d.shape[0] * d.shape[1], 2 * (d.shape[0] + d.shape[1]))
+        budget = min(d.shape[0] * d.shape[1], max(2 * (d.shape[0] + d.shape[1]), 4096))
         rows, cols = nonzero_padded(xp, mask, budget)
         diff = xp.take(a, rows + start, axis=0) - xp.take(b, cols, axis=0)
-        return set_pairs(xp, d, rows, cols, _direct(xp, diff, metric))
+        left_over = xp.sum(xp.astype(mask, xp.int32)) > budget
+        return set_pairs(xp, d, rows, cols, _direct(xp, diff, metric)), left_over
     rows, cols = _true_entries(xp, mask)
     if not rows.shape[0]:
-        return d
+        return d, False
     values = []
     for s, e in _blocks(rows.shape[0], None, a.shape[1] * _BLOCK_ELEMENTS // _REFINE_BATCH):
         r, c = rows[s:e], cols[s:e]  # a loop over batches of entries
         diff = xp.take(a, r + start, axis=0) - xp.take(b, c, axis=0)
         values.append(_direct(xp, diff, metric))
     fixed = values[0] if len(values) == 1 else xp.concat(values)
-    return set_masked(xp, d, mask, fixed)
+    return set_masked(xp, d, mask, fixed), False
 
 
 def _true_entries(xp: Any, mask: Any) -> tuple[Any, Any]:
@@ -271,11 +281,13 @@ def _true_entries(xp: Any, mask: Any) -> tuple[Any, Any]:
     return xp.broadcast_to(rows, mask.shape)[mask], xp.broadcast_to(cols, mask.shape)[mask]
 
 
-def _pairwise(a: Any, b: Any, /, *, metric: str, chunk_size: int | None) -> Any:
+def _pairwise(a: Any, b: Any, /, *, metric: str, chunk_size: int | None) -> tuple[Any, Any]:
+    """The distances, and whether a traced refinement left entries over (a flag)."""
     xp = array_namespace(a, b)
     n, m = a.shape[0], b.shape[0]
+    left_over: Any = False
     if n == 0 or m == 0:
-        return xp.zeros((n, m), dtype=a.dtype, device=device(a))
+        return xp.zeros((n, m), dtype=a.dtype, device=device(a)), left_over
     if metric == "manhattan":
         spans = _blocks(n, chunk_size, m * a.shape[1])
         blocks = [_manhattan_block(xp, a[s:e, :], b) for s, e in spans]
@@ -285,11 +297,14 @@ def _pairwise(a: Any, b: Any, /, *, metric: str, chunk_size: int | None) -> Any:
         blocks = [_cosine_distance(xp, an[s:e, :] @ bn_t) for s, e in spans]
     else:
         exp = _Expansion(xp, a, b)
+        lhs, rhs_t = exp.squared()
         blocks = []
         for s, e in _blocks(n, chunk_size or n, 1):  # a loop over blocks of rows
-            d, minima = clamped_root(xp, exp.squared(s, e), root=metric == "euclidean")
-            blocks.append(_refine(xp, a, b, exp, d, minima, metric, s))
-    return blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=0)
+            d, minima = clamped_root(xp, lhs[s:e, :] @ rhs_t, root=metric == "euclidean")
+            d, more = _refine(xp, a, b, exp, d, minima, metric, s)
+            blocks.append(d)
+            left_over = left_over | more
+    return (blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=0)), left_over
 
 
 # ------------------------------------------------------------------- distances
@@ -318,8 +333,9 @@ def pairwise_distances(
     ``(N, M)`` in the promoted float dtype of ``a`` and ``b``, never negative. Euclidean
     distances come from the centred matrix-product expansion (module notes), with
     cancelling entries recomputed from differences where values can be read; under
-    ``jax.jit`` those entries keep the expansion's error, about
-    ``sqrt(eps (|a_i - c|^2 + |b_j - c|^2))`` for coincident points.
+    ``jax.jit`` the first ``max(2 (N + M), 4096)`` of them per block are, and any further
+    ones keep the expansion's error, about ``sqrt(eps (|a_i - c|^2 + |b_j - c|^2))`` for
+    coincident points.
 
     >>> import array_api_strict as xp
     >>> a = xp.asarray([[0.0, 0.0], [3.0, 4.0]])
@@ -334,7 +350,13 @@ def pairwise_distances(
     _check_pair(xp, a, b, ("a", "b"), metric, chunk_size)
     a, b = _as_float(xp, a, b)
     compiled = native_jax_jit(_pairwise, a, b, metric=metric, chunk_size=chunk_size)
-    return _pairwise(a, b, metric=metric, chunk_size=chunk_size) if compiled is None else compiled
+    if compiled is None:
+        return _pairwise(a, b, metric=metric, chunk_size=chunk_size)[0]
+    d, left_over = compiled
+    if values_readable(xp, d) and concrete_true(left_over):
+        with natives_disabled():  # eager: every cancelling entry is redone
+            return _pairwise(a, b, metric=metric, chunk_size=chunk_size)[0]
+    return d
 
 
 # ------------------------------------------------------------------ neighbours
@@ -367,7 +389,7 @@ def _search(
     if metric == "cosine":
         qn, tn_t = _unit_rows(xp, query), xp.matrix_transpose(_unit_rows(xp, train))
     elif metric != "manhattan":
-        exp = _Expansion(xp, query, train)
+        key_lhs, key_rhs_t = _Expansion(xp, query, train).keys()
     dists, indices = [], []
     for s, e in _blocks(n_query, chunk_size, per_row):  # a loop over blocks of queries
         q = query[s:e, :]
@@ -376,7 +398,7 @@ def _search(
         elif metric == "cosine":
             keys = -(qn[s:e, :] @ tn_t)
         else:
-            keys = exp.keys(s, e)
+            keys = key_lhs[s:e, :] @ key_rhs_t
         _, index = smallest_k(xp, keys, k)
         d = _exact_selected(xp, train, q, index, metric)
         # the expansion ranked the candidates; order them by the exact distance, ties by
