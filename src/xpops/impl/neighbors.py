@@ -12,8 +12,9 @@ the GEMM as two extra columns, and negative rounding residues are clamped to 0.
 What is left of the expansion's error is about ``eps * (|a_i - c|^2 + |b_j - c|^2)`` in
 the squared distance, large only *relative* to the distances of nearly coincident points.
 Entries below ``_REFINE * (|a_i - c|^2 + |b_j - c|^2)`` are therefore recomputed from
-their differences whenever values can be read, so exact duplicates are exactly 0 and float32 results stay
-within a few ulps of a float64 computation (under ``jax.jit``, a fixed budget of them).
+their differences whenever values can be read, so exact duplicates are exactly 0 and
+float32 results stay within a few ulps of a float64 computation (under ``jax.jit``, a
+fixed budget of them).
 
 The neighbour search never materialises the whole ``(n_query, n_train)`` matrix: queries
 go in blocks of ``chunk_size`` rows (by default so that a block holds about 4M entries).
@@ -368,12 +369,12 @@ def _exact_selected(xp: Any, train: Any, query: Any, index: Any, metric: str) ->
     points = xp.reshape(xp.take(train, xp.reshape(index, (-1,)), axis=0), (q, k, -1))
     if metric != "cosine":
         return _direct(xp, query[:, None, :] - points, metric)
-    dot = xp.sum(query[:, None, :] * points, axis=-1)
-    norms = xp.sqrt(xp.sum(query * query, axis=1))[:, None] * xp.sqrt(
-        xp.sum(points * points, axis=-1)
-    )
-    similarity = dot / xp.where(norms > 0, norms, xp.ones_like(norms))
-    return _cosine_distance(xp, similarity)
+    # 1 - cos = |u/|u| - v/|v||^2 / 2: no cancellation for nearly parallel points
+    units = xp.reshape(_unit_rows(xp, xp.reshape(points, (q * k, -1))), (q, k, -1))
+    gap = _unit_rows(xp, query)[:, None, :] - units
+    half = xp.sum(gap * gap, axis=-1) / 2
+    both = xp.any(points != 0, axis=-1) & xp.any(query != 0, axis=1, keepdims=True)
+    return xp.where(both, half, xp.ones_like(half))  # a zero row: distance 1
 
 
 def _search(
@@ -649,14 +650,22 @@ def knn_cross_validate(
             f"{smallest_train} samples (N={n}, num_folds={num_folds})"
         )
         raise ValueError(msg)
-    k_max = max(k_choices)
-    dev = device(x)
+    return _run(_cross_validate_core, x, y, k_choices=k_choices, bounds=tuple(bounds),
+                metric=metric, num_classes=num_classes)
+
+
+def _cross_validate_core(
+    x: Any, y: Any, /, *, k_choices: tuple[int, ...], bounds: tuple[tuple[int, int], ...],
+    metric: str, num_classes: int,
+) -> Any:
+    xp = array_namespace(x, y)
+    n, k_max, dev = x.shape[0], max(k_choices), device(x)
     columns = []
     for start, stop in bounds:  # a loop over folds
         keep = xp.concat([xp.arange(0, start, device=dev), xp.arange(stop, n, device=dev)])
         train, labels = xp.take(x, keep, axis=0), xp.take(y, keep)
-        distances, index = _run(_search, train, x[start:stop, :], k=k_max, metric=metric,
-                                chunk_size=None)
+        distances, index = _search(train, x[start:stop, :], k=k_max, metric=metric,
+                                   chunk_size=None)
         neighbour_labels = xp.reshape(xp.take(labels, xp.reshape(index, (-1,))), index.shape)
         truth = y[start:stop]
         accuracy = []
@@ -664,8 +673,7 @@ def knn_cross_validate(
             votes = _votes(xp, neighbour_labels[:, :k], distances[:, :k], num_classes,
                            "uniform")
             predicted = xp.astype(argmax_last(xp, votes), truth.dtype)
-            correct = xp.astype(predicted == truth, x.dtype)
-            accuracy.append(xp.mean(correct))
+            accuracy.append(xp.mean(xp.astype(predicted == truth, x.dtype)))
         columns.append(xp.stack(accuracy))
     return xp.stack(columns, axis=1)
 
