@@ -28,6 +28,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import array_api_compat
+
 from .._lib.namespace import (
     array_namespace,
     default_int,
@@ -35,7 +37,7 @@ from .._lib.namespace import (
     is_concrete,
     values_readable,
 )
-from .._lib.native import native_jax_jit, natives_disabled
+from .._lib.native import native_jax_jit, natives_disabled, natives_enabled
 from .._lib.primitives import (
     argmax_last,
     argsort_last,
@@ -92,7 +94,15 @@ def _check_features(a: Any, b: Any, name_a: str, name_b: str) -> None:
         raise ValueError(msg)
 
 
+def _deferred(x: Any) -> bool:
+    """True for concrete JAX arrays on the compiled path: their value checks run inside
+    the compiled op (see ``_run``), saving one compilation per check and shape."""
+    return natives_enabled() and array_api_compat.is_jax_array(x) and is_concrete(x)
+
+
 def _check_finite(xp: Any, x: Any, name: str) -> None:
+    if _deferred(x):
+        return
     if is_concrete(x) and size(x) and concrete_true(~xp.all(xp.isfinite(x))):
         msg = f"`{name}` holds NaN or infinite values"
         raise ValueError(msg)
@@ -147,13 +157,18 @@ def _check_labels(xp: Any, y: Any, n: int, num_classes: Any, name: str = "y_trai
             msg = f"`{name}` holds negative labels (max {num_classes - 1})"
             raise ValueError(msg)
     num_classes = check_num_classes(num_classes)
-    if readable and concrete_true(xp.any((y < 0) | (y >= num_classes))):
+    if readable and not _deferred(y):
+        _check_label_range(xp, y, num_classes, name)
+    return num_classes
+
+
+def _check_label_range(xp: Any, y: Any, num_classes: int, name: str) -> None:
+    if concrete_true(xp.any((y < 0) | (y >= num_classes))):
         msg = (
             f"`{name}` holds labels outside [0, {num_classes}): found values in "
             f"[{int(xp.min(y))}, {int(xp.max(y))}]"
         )
         raise ValueError(msg)
-    return num_classes
 
 
 # --------------------------------------------------------------------- helpers
@@ -350,10 +365,8 @@ def pairwise_distances(
     xp = array_namespace(a, b)
     _check_pair(xp, a, b, ("a", "b"), metric, chunk_size)
     a, b = _as_float(xp, a, b)
-    compiled = native_jax_jit(_pairwise, a, b, metric=metric, chunk_size=chunk_size)
-    if compiled is None:
-        return _pairwise(a, b, metric=metric, chunk_size=chunk_size)[0]
-    d, left_over = compiled
+    d, left_over = _run(_pairwise, a, b, finite=("a", "b"), metric=metric,
+                        chunk_size=chunk_size)
     if values_readable(xp, d) and concrete_true(left_over):
         with natives_disabled():  # eager: every cancelling entry is redone
             return _pairwise(a, b, metric=metric, chunk_size=chunk_size)[0]
@@ -451,13 +464,43 @@ def kneighbors(
     _check_pair(xp, x_train, x_query, ("x_train", "x_query"), metric, chunk_size)
     k = _check_k(k, x_train.shape[0])
     x_train, x_query = _as_float(xp, x_train, x_query)
-    return _run(_search, x_train, x_query, k=k, metric=metric, chunk_size=chunk_size)
+    return _run(_search, x_train, x_query, finite=("x_train", "x_query"), k=k, metric=metric,
+                chunk_size=chunk_size)
 
 
-def _run(fn: Any, *arrays: Any, **static: Any) -> Any:
-    """``fn(*arrays, **static)``, compiled whole on JAX (see ``native_jax_jit``)."""
-    compiled = native_jax_jit(fn, *arrays, **static)
-    return fn(*arrays, **static) if compiled is None else compiled
+def _run(
+    fn: Any, *arrays: Any, finite: tuple[str, ...] = (), labels: str = "", **static: Any
+) -> Any:
+    """``fn(*arrays, **static)``, compiled whole on JAX (see ``native_jax_jit``).
+
+    There the value checks the validation deferred run inside the compiled function and
+    raise here: ``finite`` names the leading float arrays, ``labels`` the integer array
+    after them (checked against ``static["num_classes"]``).
+    """
+    compiled = native_jax_jit(_checked, *arrays, core=fn, finite=len(finite),
+                              labels=bool(labels), **static)
+    if compiled is None:
+        return fn(*arrays, **static)
+    out, flags = compiled
+    xp = array_namespace(flags)
+    if values_readable(xp, flags):
+        for i, name in enumerate(finite):
+            if not bool(flags[i]):
+                msg = f"`{name}` holds NaN or infinite values"
+                raise ValueError(msg)
+        if labels and not bool(flags[len(finite)]):
+            _check_label_range(xp, arrays[len(finite)], static["num_classes"], labels)
+    return out
+
+
+def _checked(*arrays: Any, core: Any, finite: int, labels: bool, **static: Any) -> Any:
+    """``core``'s result and the value checks of its inputs, as one boolean array."""
+    xp = array_namespace(*arrays)
+    flags = [xp.all(xp.isfinite(arrays[i])) for i in range(finite)]
+    if labels:
+        y = arrays[finite]
+        flags.append(xp.all((y >= 0) & (y < static["num_classes"])))
+    return core(*arrays, **static), xp.stack(flags)
 
 
 def _votes(
@@ -491,12 +534,13 @@ def _knn_votes(
     k = _check_k(k, x_train.shape[0])
     num_classes = _check_labels(xp, y_train, x_train.shape[0], num_classes)
     x_train, x_query = _as_float(xp, x_train, x_query)
-    return xp, _run(_knn_vote_core, x_train, y_train, x_query, k=k, metric=metric,
+    return xp, _run(_knn_vote_core, x_train, x_query, y_train, finite=("x_train", "x_query"),
+                    labels="y_train", k=k, metric=metric,
                     weights=weights, num_classes=num_classes, chunk_size=chunk_size)
 
 
 def _knn_vote_core(
-    x_train: Any, y_train: Any, x_query: Any, /, *, k: int, metric: str, weights: str,
+    x_train: Any, x_query: Any, y_train: Any, /, *, k: int, metric: str, weights: str,
     num_classes: int, chunk_size: int | None,
 ) -> Any:
     xp = array_namespace(x_train, y_train, x_query)
@@ -650,7 +694,8 @@ def knn_cross_validate(
             f"{smallest_train} samples (N={n}, num_folds={num_folds})"
         )
         raise ValueError(msg)
-    return _run(_cross_validate_core, x, y, k_choices=k_choices, bounds=tuple(bounds),
+    return _run(_cross_validate_core, x, y, finite=("x",), labels="y", k_choices=k_choices,
+                bounds=tuple(bounds),
                 metric=metric, num_classes=num_classes)
 
 
