@@ -43,6 +43,12 @@ METRIC_PEERS = {
     ("jax:cpu", "conv2d", "jax.lax.conv_general_dilated"): 2.0,
     ("torch:cpu", "max_pool2d", "torch.nn.functional.max_pool2d"): 3.0,
     ("torch:cpu", "avg_pool2d", "torch.nn.functional.avg_pool2d"): 3.0,
+    ("numpy", "knn_predict", "sklearn KNeighborsClassifier(algorithm='brute')"): 1.0,
+    ("torch:cpu", "knn_predict", "torch.cdist + torch.topk + vote"): 1.5,
+    ("numpy", "pairwise_distances", "float32 a @ b.T"): 1.3,
+    ("numpy", "pairwise_distances", "sklearn euclidean_distances"): None,
+    ("torch:cpu", "pairwise_distances", "float32 a @ b.T"): 1.3,
+    ("torch:cpu", "pairwise_distances", "torch.cdist"): None,
 }
 METRIC_NEEDS = {  # peer -> the modules it needs, besides the backend's library
     "sklearn.metrics.confusion_matrix": ("sklearn",),
@@ -50,6 +56,8 @@ METRIC_NEEDS = {  # peer -> the modules it needs, besides the backend's library
     "monai.losses.DiceLoss(softmax=True)": ("monai",),
     "jax.value_and_grad": ("optax",),
     "torchvision.ops.box_iou": ("torchvision",),
+    "sklearn KNeighborsClassifier(algorithm='brute')": ("sklearn",),
+    "sklearn euclidean_distances": ("sklearn",),
 }
 LOGITS_OPS = ("softmax", "log_softmax", "logsumexp", "sigmoid", "log_sigmoid", "cross_entropy",
               "binary_cross_entropy", "binary_cross_entropy_with_logits")

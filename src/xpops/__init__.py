@@ -50,6 +50,13 @@ from .impl.pooling import (
     global_avg_pool2d,
     max_pool2d,
     squeeze_excitation,
+from .impl.neighbors import (
+    best_k,
+    kneighbors,
+    knn_cross_validate,
+    knn_predict,
+    knn_predict_proba,
+    pairwise_distances,
 )
 from .impl.segmentation import (
     MeanIoU,
@@ -116,4 +123,10 @@ __all__ = [
     "adaptive_avg_pool2d",
     "global_avg_pool2d",
     "squeeze_excitation",
+    "pairwise_distances",
+    "kneighbors",
+    "knn_predict",
+    "knn_predict_proba",
+    "knn_cross_validate",
+    "best_k",
 ]

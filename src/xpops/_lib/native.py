@@ -18,6 +18,7 @@ from typing import Any
 
 __all__ = ["natives_disabled", "natives_enabled", "native_torch", "jit_on_jax"]
 __all__ = ["natives_disabled", "natives_enabled", "native_torch", "native_jax"]
+__all__ = ["natives_disabled", "natives_enabled", "native_torch", "native_jax_jit"]
 
 _ENABLED: ContextVar[bool] = ContextVar("xpops_natives", default=True)
 
@@ -78,3 +79,26 @@ def native_jax(*arrays: Any) -> Any:
     if all(isinstance(a, jax.Array) for a in arrays if a is not None):
         return jax
     return None
+_JITTED: dict[Any, Any] = {}
+
+
+def native_jax_jit(fn: Any, *arrays: Any, **static: Any) -> Any:
+    """``fn(*arrays, **static)`` compiled whole by ``jax.jit`` when the arrays are JAX's.
+
+    Eager JAX dispatches and compiles every small operation separately for each new
+    shape; one compiled function per (fn, static options) is many times faster. Returns
+    None when delegation is off or the arrays are not JAX arrays. ``fn`` must run under
+    tracing (no value-dependent Python control flow).
+    """
+    if not _ENABLED.get() or "jax" not in sys.modules:
+        return None
+    jax = sys.modules["jax"]
+    if not all(isinstance(a, jax.Array) for a in arrays):
+        return None
+    key = (fn, tuple(sorted(static.items())))
+    compiled = _JITTED.get(key)
+    if compiled is None:
+        import functools
+
+        compiled = _JITTED[key] = jax.jit(functools.partial(fn, **static))
+    return compiled(*arrays)

@@ -7,9 +7,12 @@ from typing import Any
 
 import array_api_compat
 
-from .namespace import device
+from .namespace import can_mutate, default_int, device
 
-__all__ = ["take_along_last_axis", "stop_gradient"]
+__all__ = [
+    "take_along_last_axis", "stop_gradient", "clamped_root", "set_masked", "nonzero_padded",
+    "set_pairs", "argsort_last", "argmax_last",
+]
 
 
 def take_along_last_axis(xp: Any, x: Any, index: Any, *, native: bool = True) -> Any:
@@ -43,3 +46,110 @@ def stop_gradient(x: Any) -> Any:
 
         return jax.lax.stop_gradient(x)
     return x
+
+
+def clamped_root(xp: Any, x: Any, *, root: bool, native: bool = True) -> tuple[Any, Any]:
+    """``(sqrt(max(x, 0)) if root else max(x, 0), row minima)`` of a 2-D ``x``.
+
+    ``x`` is consumed: the caller's own intermediate, which the NumPy and torch paths
+    overwrite. On NumPy the steps run on blocks of rows that stay in cache, one memory
+    pass instead of full-size temporaries. With ``root``, those two in-place paths take
+    the square root without clamping first: negative entries come out NaN, and so does
+    the minimum of their row, which the caller must then repair (``~(d >= bound)``
+    selects them). Elsewhere the result is clamped and never NaN for finite ``x``.
+    """
+    if native and can_mutate(x) and x.ndim == 2 and x.shape[1]:
+        import numpy as np
+
+        minima = np.empty(x.shape[0], dtype=x.dtype)
+        rows = max(1, (1 << 16) // x.shape[1])
+        with np.errstate(invalid="ignore"):
+            for start in range(0, x.shape[0], rows):  # a loop over blocks of rows
+                block = x[start : start + rows]
+                if root:
+                    np.sqrt(block, out=block)
+                else:
+                    np.maximum(block, 0, out=block)
+                np.min(block, axis=1, out=minima[start : start + rows])
+        return x, minima
+    if native and array_api_compat.is_torch_array(x) and not x.requires_grad and x.shape[1]:
+        x = x.sqrt_() if root else x.clamp_min_(0)  # in place: outside autograd
+        return x, x.amin(dim=1)
+    x = xp.maximum(x, xp.zeros((), dtype=x.dtype, device=device(x)))
+    minima = xp.min(x, axis=1) if x.shape[1] else xp.zeros(x.shape[0], dtype=x.dtype,
+                                                             device=device(x))
+    return (xp.sqrt(x) if root else x), minima
+
+
+def set_masked(xp: Any, x: Any, mask: Any, values: Any) -> Any:
+    """``x`` with ``x[mask] = values`` (``values`` in row-major order of ``mask``).
+
+    ``x`` is the caller's own intermediate: NumPy and namespaces with item assignment
+    update it in place; torch (whose autograd may have saved ``x``) and JAX (immutable)
+    return a new array.
+    """
+    if array_api_compat.is_torch_array(x):
+        return x.index_put((mask,), values)
+    if array_api_compat.is_jax_array(x):
+        return x.at[mask].set(values)
+    x[mask] = values
+    return x
+
+
+def nonzero_padded(xp: Any, mask: Any, size: int, *, native: bool = True) -> tuple[Any, Any]:
+    """(rows, cols) of the first ``size`` True entries of a 2-D ``mask`` in row-major
+    order, padded with ``(0, 0)``: a static shape, so it runs under ``jax.jit``."""
+    if native and array_api_compat.is_jax_array(mask):
+        import jax.numpy as jnp
+
+        rows, cols = jnp.nonzero(mask, size=size, fill_value=0)
+        return rows, cols
+    dev = device(mask)
+    grid = (xp.arange(mask.shape[0], device=dev)[:, None], xp.arange(mask.shape[1], device=dev))
+    rows = xp.broadcast_to(grid[0], mask.shape)[mask]
+    cols = xp.broadcast_to(grid[1][None, :], mask.shape)[mask]
+    rows, cols = rows[: min(size, rows.shape[0])], cols[: min(size, cols.shape[0])]
+    pad = xp.zeros(size - rows.shape[0], dtype=rows.dtype, device=device(rows))
+    return xp.concat([rows, pad]), xp.concat([cols, pad])
+
+
+def set_pairs(xp: Any, x: Any, rows: Any, cols: Any, values: Any) -> Any:
+    """``x`` with ``x[rows[i], cols[i]] = values[i]`` (repeated pairs must carry equal
+    values). ``x`` is the caller's intermediate; JAX and torch return a new array."""
+    if array_api_compat.is_jax_array(x):
+        return x.at[rows, cols].set(values)
+    if array_api_compat.is_torch_array(x):
+        return x.index_put((rows, cols), values)
+    flat = xp.reshape(x, (-1,))
+    flat[rows * x.shape[1] + cols] = values
+    return xp.reshape(flat, x.shape)
+
+
+def _strict_without_int64(xp: Any, x: Any) -> bool:
+    """array-api-strict 2.6 returns int64 from argsort and argmax even on its ``no_x64``
+    device, which then rejects the result."""
+    return bool(array_api_compat.is_array_api_strict_namespace(xp)) and (
+        default_int(xp, device(x)) != xp.int64
+    )
+
+
+def argsort_last(xp: Any, x: Any) -> Any:
+    """Stable ``argsort`` along the last axis, in the default integer dtype of ``x``'s
+    device (array-api-strict without int64 sorts on its default device)."""
+    if not _strict_without_int64(xp, x):
+        return xp.argsort(x, axis=-1, stable=True)
+    home = device(x)
+    order = xp.argsort(xp.asarray(x, device=xp.__array_namespace_info__().default_device()),
+                       axis=-1, stable=True)
+    return xp.asarray(xp.astype(order, default_int(xp, home)), device=home)
+
+
+def argmax_last(xp: Any, x: Any) -> Any:
+    """Index of the first maximum along the last axis, in the default integer dtype."""
+    int_dtype = default_int(xp, device(x))
+    if not _strict_without_int64(xp, x):
+        index = xp.argmax(x, axis=-1)
+        return index if index.dtype == int_dtype else xp.astype(index, int_dtype)
+    index = xp.arange(x.shape[-1], dtype=int_dtype, device=device(x))
+    at_max = x == xp.max(x, axis=-1, keepdims=True)
+    return xp.min(xp.where(at_max, index, xp.full_like(index, x.shape[-1])), axis=-1)

@@ -21,6 +21,7 @@ from . import activations, attention, classification, cross_entropy, curves, seg
     pooling,
     segmentation,
 )
+from . import activations, classification, cross_entropy, curves, neighbors, segmentation
 from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Property, Unsupported
 
 SPECS: dict[str, OpSpec] = {
@@ -38,6 +39,7 @@ SPECS: dict[str, OpSpec] = {
         *attention.SPECS,
         *convolution.SPECS,
         *pooling.SPECS,
+        *neighbors.SPECS,
     )
 }
 

@@ -17,6 +17,7 @@ from . import linear, logits, metrics
 from . import boxes, logits, metrics
 from . import attention, logits, metrics
 from . import convolution, logits, metrics
+from . import logits, metrics, neighbors
 from ._base import FULL_SIZE, Generator, Workload, scale_of, xpops_op
 
 __all__ = [
@@ -29,6 +30,7 @@ FAMILIES = (logits, metrics, linear)
 FAMILIES = (logits, metrics, boxes)
 FAMILIES = (logits, metrics, attention)
 FAMILIES = (logits, metrics, convolution)
+FAMILIES = (logits, metrics, neighbors)
 
 INPUTS: dict[str, Generator] = {k: v for f in FAMILIES for k, v in f.INPUTS.items()}
 DERIVED: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
