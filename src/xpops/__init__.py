@@ -5,9 +5,19 @@ array-api-strict) and returns arrays of the same library, on the same device.
 """
 
 from . import io
-from .impl.activations import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
+from .impl.activations import (
+    log_sigmoid,
+    log_softmax,
+    logsumexp,
+    sigmoid,
+    softmax,
+)
+from .impl.attention import (
+    mha_params_from_torch,
+    multi_head_attention,
+    scaled_dot_product_attention,
+)
 from .impl.average_precision import average_precision_score, interpolated_average_precision
-from .impl.boxes import box_area, box_convert, box_iou
 from .impl.boxes import (
     box_area,
     box_convert,
@@ -18,10 +28,6 @@ from .impl.boxes import (
     distance_box_iou_loss,
     generalized_box_iou,
     generalized_box_iou_loss,
-from .impl.attention import (
-    mha_params_from_torch,
-    multi_head_attention,
-    scaled_dot_product_attention,
 )
 from .impl.classification import (
     confusion_matrix,
@@ -44,12 +50,7 @@ from .impl.linear import (
     svm_loss,
     train_linear_classifier,
     two_layer_net,
-from .impl.pooling import (
-    adaptive_avg_pool2d,
-    avg_pool2d,
-    global_avg_pool2d,
-    max_pool2d,
-    squeeze_excitation,
+)
 from .impl.neighbors import (
     best_k,
     kneighbors,
@@ -57,6 +58,13 @@ from .impl.neighbors import (
     knn_predict,
     knn_predict_proba,
     pairwise_distances,
+)
+from .impl.pooling import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    global_avg_pool2d,
+    max_pool2d,
+    squeeze_excitation,
 )
 from .impl.segmentation import (
     MeanIoU,
@@ -88,9 +96,9 @@ __all__ = [
     "f1_score",
     "fbeta_curve",
     "best_fbeta_threshold",
+    "MeanIoU",
     "intersection_and_union",
     "mean_iou",
-    "MeanIoU",
     "mean_iou_from_confusion",
     "dice_from_confusion",
     "dice_score",
@@ -98,22 +106,16 @@ __all__ = [
     "box_convert",
     "box_area",
     "box_iou",
-    "interpolated_average_precision",
-    "average_precision_score",
-    "voc_evaluate",
-    "VOCResult",
-    "svm_loss",
-    "softmax_loss",
-    "two_layer_net",
-    "logistic_regression_loss",
-    "train_linear_classifier",
-    "io",
     "generalized_box_iou",
     "distance_box_iou",
     "complete_box_iou",
     "generalized_box_iou_loss",
     "distance_box_iou_loss",
     "complete_box_iou_loss",
+    "VOCResult",
+    "voc_evaluate",
+    "interpolated_average_precision",
+    "average_precision_score",
     "scaled_dot_product_attention",
     "multi_head_attention",
     "mha_params_from_torch",
@@ -129,4 +131,10 @@ __all__ = [
     "knn_predict_proba",
     "knn_cross_validate",
     "best_k",
+    "svm_loss",
+    "softmax_loss",
+    "two_layer_net",
+    "logistic_regression_loss",
+    "train_linear_classifier",
+    "io",
 ]

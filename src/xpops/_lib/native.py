@@ -16,9 +16,10 @@ from collections.abc import Callable, Hashable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
-__all__ = ["natives_disabled", "natives_enabled", "native_torch", "jit_on_jax"]
-__all__ = ["natives_disabled", "natives_enabled", "native_torch", "native_jax"]
-__all__ = ["natives_disabled", "natives_enabled", "native_torch", "native_jax_jit"]
+__all__ = [
+    "natives_disabled", "natives_enabled", "native_torch", "native_jax", "jit_on_jax",
+    "native_jax_jit",
+]
 
 _ENABLED: ContextVar[bool] = ContextVar("xpops_natives", default=True)
 
@@ -70,6 +71,8 @@ def _jitted(fn: Callable[..., Any], static_names: tuple[str, ...]) -> Callable[.
     import jax
 
     return jax.jit(fn, static_argnames=static_names)
+
+
 def native_jax(*arrays: Any) -> Any:
     """The ``jax`` module when delegation is on and every array is a JAX array (tracers
     included, so delegation holds under ``jit`` and ``grad``)."""
@@ -79,6 +82,8 @@ def native_jax(*arrays: Any) -> Any:
     if all(isinstance(a, jax.Array) for a in arrays if a is not None):
         return jax
     return None
+
+
 _JITTED: dict[Any, Any] = {}
 
 

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 from . import (
     activations,
+    attention,
     average_precision,
-    classification,
-    cross_entropy,
-    curves,
-    segmentation,
-    voc,
-)
-from . import activations, classification, cross_entropy, curves, linear, segmentation
-from . import activations, boxes, classification, cross_entropy, curves, segmentation
-from . import activations, attention, classification, cross_entropy, curves, segmentation
+    boxes,
     classification,
     convolution,
     cross_entropy,
     curves,
+    linear,
+    neighbors,
     pooling,
     segmentation,
+    voc,
 )
-from . import activations, classification, cross_entropy, curves, neighbors, segmentation
 from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Property, Unsupported
 
 SPECS: dict[str, OpSpec] = {
@@ -32,17 +27,16 @@ SPECS: dict[str, OpSpec] = {
         *classification.SPECS,
         *curves.SPECS,
         *segmentation.SPECS,
-        *average_precision.SPECS,
-        *voc.SPECS,
-        *linear.SPECS,
         *boxes.SPECS,
+        *voc.SPECS,
+        *average_precision.SPECS,
         *attention.SPECS,
         *convolution.SPECS,
         *pooling.SPECS,
         *neighbors.SPECS,
+        *linear.SPECS,
     )
 }
-
 __all__ = [
     "SPECS",
     "OpSpec",

@@ -12,12 +12,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import logits, metrics, voc
-from . import linear, logits, metrics
-from . import boxes, logits, metrics
-from . import attention, logits, metrics
-from . import convolution, logits, metrics
-from . import logits, metrics, neighbors
+from . import (
+    attention,
+    boxes,
+    convolution,
+    linear,
+    logits,
+    metrics,
+    neighbors,
+    voc,
+)
 from ._base import FULL_SIZE, Generator, Workload, scale_of, xpops_op
 
 __all__ = [
@@ -25,12 +29,16 @@ __all__ = [
     "scale_of", "xpops_op",
 ]
 
-FAMILIES = (logits, metrics, voc)
-FAMILIES = (logits, metrics, linear)
-FAMILIES = (logits, metrics, boxes)
-FAMILIES = (logits, metrics, attention)
-FAMILIES = (logits, metrics, convolution)
-FAMILIES = (logits, metrics, neighbors)
+FAMILIES = (
+    logits,
+    metrics,
+    boxes,
+    voc,
+    attention,
+    convolution,
+    neighbors,
+    linear,
+)
 
 INPUTS: dict[str, Generator] = {k: v for f in FAMILIES for k, v in f.INPUTS.items()}
 DERIVED: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
