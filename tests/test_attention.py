@@ -360,3 +360,26 @@ def test_chunked_peak_memory_is_a_fraction_of_unchunked():
     chunked = _peak_bytes(lambda: sdpa(q, k, v, chunk_size=S // 16))
     assert whole >= L * S * 4  # at least the float32 logits
     assert chunked <= whole / 8, (chunked, whole)
+
+
+def test_jax_eager_calls_run_compiled_and_equal_the_op_by_op_path():
+    """On JAX arrays the computation is jitted as a whole (one compile per shape instead of
+    one per operation); with natives disabled it runs operation by operation."""
+    pytest.importorskip("jax")
+    import jax.numpy as jnp
+
+    q, k, v = (jnp.asarray(a, dtype=jnp.float32) for a in _qkv())
+    _, options = OPTIONS[-1]
+    kw = {key: jnp.asarray(val) if isinstance(val, np.ndarray) else val
+          for key, val in options.items()}
+    for chunk_size in (None, 3):
+        fast = sdpa(q, k, v, chunk_size=chunk_size, **kw)
+        with natives_disabled():
+            slow = sdpa(q, k, v, chunk_size=chunk_size, **kw)
+        np.testing.assert_allclose(np.asarray(fast), np.asarray(slow), rtol=1e-6, atol=1e-7)
+    # the jitted function was built by the calls above: asking again is a cache hit
+    from xpops._lib import native
+
+    hits = native._jitted.cache_info().hits
+    native._jitted(attention._attend, attention._STATIC)
+    assert native._jitted.cache_info().hits == hits + 1

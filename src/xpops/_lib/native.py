@@ -20,6 +20,11 @@ __all__ = [
     "natives_disabled", "natives_enabled", "native_torch", "native_jax", "jit_on_jax",
     "native_jax_jit",
 ]
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from typing import Any
+
+__all__ = ["natives_disabled", "natives_enabled", "native_torch", "jax_compiled"]
 
 _ENABLED: ContextVar[bool] = ContextVar("xpops_natives", default=True)
 
@@ -107,3 +112,26 @@ def native_jax_jit(fn: Any, *arrays: Any, **static: Any) -> Any:
 
         compiled = _JITTED[key] = jax.jit(functools.partial(fn, **static))
     return compiled(*arrays)
+@functools.cache
+def _jitted(fn: Callable[..., Any], static_argnames: tuple[str, ...]) -> Callable[..., Any]:
+    import jax
+
+    return jax.jit(fn, static_argnames=static_argnames)
+
+
+def jax_compiled(
+    fn: Callable[..., Any], *arrays: Any, static_argnames: tuple[str, ...] = ()
+) -> Callable[..., Any]:
+    """``jax.jit(fn)`` when delegation is on and every array is a JAX array, else ``fn``.
+
+    For ops made of many small array-API calls: eager JAX compiles and dispatches each
+    call (and, under ``jax.grad``, each of its derivatives) on its own, while one jitted
+    function compiles once per shape. Inside an outer ``jit`` the inner one is inlined.
+    ``fn`` is the op's own array-API code either way, only traced instead of run eagerly.
+    """
+    if not _ENABLED.get() or "jax" not in sys.modules:
+        return fn
+    jax = sys.modules["jax"]
+    if all(isinstance(a, jax.Array) for a in arrays if a is not None):
+        return _jitted(fn, static_argnames)
+    return fn

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._lib.namespace import array_namespace, can_mutate, device
-from .._lib.native import native_torch
+from .._lib.native import jax_compiled, native_torch
 from .._lib.validation import check_broadcastable, check_real_floating
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention", "mha_params_from_torch"]
@@ -303,6 +303,22 @@ def scaled_dot_product_attention(
     scale = (1.0 / math.sqrt(e) if e else 1.0) if scale is None else float(scale)
     if not return_weights and chunk_size is None and (torch := native_torch(*arrays)) is not None:
         return _torch_sdpa(torch, query, key, value, mask, bias, is_causal, scale, group)
+    attend = jax_compiled(_attend, *arrays, static_argnames=_STATIC)
+    return attend(
+        query, key, value, mask, bias, is_causal=is_causal, scale=scale,
+        chunk_size=chunk_size, return_weights=return_weights, group=group,
+    )
+
+
+_STATIC = ("is_causal", "scale", "chunk_size", "return_weights", "group")
+
+
+def _attend(
+    query: Any, key: Any, value: Any, mask: Any, bias: Any, *, is_causal: bool,
+    scale: float, chunk_size: int | None, return_weights: bool, group: int,
+) -> Any:
+    """The computation of :func:`scaled_dot_product_attention` on validated arguments."""
+    xp = array_namespace(*(a for a in (query, key, value, mask, bias) if a is not None))
     out_shape = (*_shape(query)[:-1], value.shape[-1])
     dev = device(query)
     if key.shape[-2] == 0 or 0 in out_shape:  # nothing to attend to, or nothing to compute
@@ -448,10 +464,24 @@ def multi_head_attention(
     if mask is not None and mask.ndim > 4:
         msg = f"`mask` must broadcast to (N, num_heads, L, S), got shape {_shape(mask)}"
         raise ValueError(msg)
+    weights = {name: params.get(name) for name in (*_WEIGHTS, *_BIASES)}
+    compute = jax_compiled(
+        _mha, *arrays, *weights.values(), static_argnames=("num_heads", "is_causal")
+    )
+    return compute(query, key, value, weights, mask, num_heads=num_heads, is_causal=is_causal)
+
+
+def _mha(
+    query: Any, key: Any, value: Any, params: Mapping[str, Any], mask: Any, *,
+    num_heads: int, is_causal: bool,
+) -> Any:
+    """The computation of :func:`multi_head_attention` on validated arguments."""
+    xp = array_namespace(query, key, value)
+    n, L, d_model = _shape(query)
     head_dim = d_model // num_heads
 
     def heads(x: Any, w: str, b: str) -> Any:
-        y = _project(xp, x, params[w], params.get(b))
+        y = _project(xp, x, params[w], params[b])
         y = xp.reshape(y, (n, x.shape[1], num_heads, head_dim))
         return xp.permute_dims(y, (0, 2, 1, 3))
 
@@ -463,7 +493,7 @@ def multi_head_attention(
         is_causal=is_causal,
     )
     merged = xp.reshape(xp.permute_dims(attended, (0, 2, 1, 3)), (n, L, d_model))
-    return _project(xp, merged, params["out_weight"], params.get("out_bias"))
+    return _project(xp, merged, params["out_weight"], params["out_bias"])
 
 
 def mha_params_from_torch(state_dict: Mapping[str, Any]) -> dict[str, Any]:
