@@ -6,6 +6,7 @@ array-api-strict) and returns arrays of the same library, on the same device.
 
 from .impl.activations import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
 from .impl.boxes import box_area, box_convert, box_iou
+from .impl.coco import CocoEvaluation, coco_evaluate
 from .impl.classification import (
     confusion_matrix,
     f1_score,
@@ -59,4 +60,6 @@ __all__ = [
     "box_convert",
     "box_area",
     "box_iou",
+    "coco_evaluate",
+    "CocoEvaluation",
 ]
