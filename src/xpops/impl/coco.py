@@ -25,8 +25,11 @@ How it is vectorised (no Python loop over images or image-category pairs):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+import array_api_compat
+import array_api_compat.numpy
 
 from .._lib.counting import bincount
 from .._lib.namespace import array_namespace, default_int, device, is_concrete
@@ -40,6 +43,7 @@ from .boxes import (
     safe_ratio,
     xyxy_boxes,
 )
+from .curves import _index_device
 
 __all__ = ["CocoEvaluation", "coco_evaluate", "coco_summary"]
 
@@ -92,6 +96,28 @@ class CocoEvaluation:
     def summary(self) -> str:
         """pycocotools' 12-line summary text."""
         return coco_summary(self)
+
+
+_ARRAY_FIELDS = ("stats", "precision", "recall", "scores", "per_class_ap", "category_ids")
+
+
+def _on_host(xp: Any, dev: Any, call: dict[str, Any]) -> CocoEvaluation:
+    """Evaluate JAX arrays with NumPy and move the results back to ``dev``.
+
+    The op is eager and data-dependent (its shapes change with every matching step),
+    which eager JAX answers by compiling each primitive for each new shape: seconds per
+    call on small inputs. JAX arrays on the CPU are viewed by NumPy without a copy.
+    """
+    import jax
+    import numpy as np
+
+    host = {k: np.asarray(v) if array_api_compat.is_jax_array(v) else v
+            for k, v in call.items() if k not in ("xp", "dev", "arrays", "optional")}
+    result = coco_evaluate(**{k: (array_api_compat.numpy.asarray(v)
+                                  if isinstance(v, np.ndarray) else v)
+                              for k, v in host.items()})
+    return replace(result, **{f: jax.device_put(xp.asarray(getattr(result, f)), dev)
+                              for f in _ARRAY_FIELDS})
 
 
 # ------------------------------------------------------------------------ validation
@@ -300,6 +326,20 @@ def coco_evaluate(
     optional = [a for a in (gt_iscrowd, gt_area, image_ids, category_ids) if a is not None]
     xp = array_namespace(*arrays, *optional)
     dev = device(det_boxes)
+    if array_api_compat.is_jax_namespace(xp):
+        return _on_host(xp, dev, locals())
+    index_device = _index_device(xp, det_boxes)
+    if index_device is not None:  # sort and count where int64 indices are allowed
+        moved = coco_evaluate(
+            *(a.to_device(index_device) for a in arrays),
+            **{name: None if v is None else v.to_device(index_device) for name, v in (
+                ("gt_iscrowd", gt_iscrowd), ("gt_area", gt_area), ("image_ids", image_ids),
+                ("category_ids", category_ids))},
+            box_format=box_format, iou_thresholds=iou_thresholds,
+            recall_thresholds=recall_thresholds, max_detections=max_detections,
+            area_ranges=area_ranges, use_categories=use_categories,
+        )
+        return replace(moved, **{f: getattr(moved, f).to_device(dev) for f in _ARRAY_FIELDS})
     check_choice(box_format, "box_format", BOX_FORMATS)
     if not isinstance(use_categories, bool):
         msg = f"`use_categories` must be a bool, got {use_categories!r}"
@@ -569,6 +609,7 @@ def _accumulate(
     cats = xp.arange(num_k, dtype=it, device=dev)
     t_base = xp.arange(n_thr, dtype=it, device=dev)[:, None] * num_k
     n_blocks = n_thr * num_k * (n_rec + 1)
+    rec_idx = xp.arange(n_rec, dtype=it, device=dev)
     prec_am, rec_am, score_am = [], [], []
     for a in range(n_ranges):
         defined = npig[a, :] > 0  # (K,)
@@ -598,8 +639,13 @@ def _accumulate(
                                fill=0.0)
             best = xp.reshape(best, (n_thr, num_k, n_rec + 1))
             q = reverse_cummax(xp, best)[..., 1:]  # (T, K, R)
-            counts = xp.reshape(bincount(xp, ids, length=n_blocks), (n_thr, num_k, n_rec + 1))
-            below = xp.cumulative_sum(counts, axis=-1)[..., :n_rec]
+            # detections of each (t, k) segment whose recall is below threshold r
+            seg_first = (t_base + cats[None, :]) * (n_rec + 1)  # (T, K) first block id
+            upto = xp.searchsorted(ids, xp.reshape(seg_first[..., None] + rec_idx, (-1,)),
+                                   side="right")
+            start = xp.searchsorted(ids, xp.reshape(seg_first, (-1,)))
+            below = xp.reshape(upto, (n_thr, num_k, n_rec)) - xp.reshape(
+                start, (n_thr, num_k, 1))
             reach = below < seg_len[None, :, None]
             if n:
                 at = xp.clip(seg_start[None, :, None] + below, max=n - 1)
