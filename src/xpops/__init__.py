@@ -6,7 +6,6 @@ array-api-strict) and returns arrays of the same library, on the same device.
 
 from .impl.activations import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
 from .impl.boxes import box_area, box_convert, box_iou
-from .impl.coco import CocoEvaluation, coco_evaluate
 from .impl.classification import (
     confusion_matrix,
     f1_score,
@@ -15,6 +14,7 @@ from .impl.classification import (
     precision_recall_fbeta,
     stat_scores,
 )
+from .impl.coco import CocoEvaluation, coco_evaluate
 from .impl.cross_entropy import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,

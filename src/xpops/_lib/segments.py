@@ -39,22 +39,22 @@ def _native_segment_max(xp: Any, values: Any, ids: Any, num: int, fill: float) -
     if array_api_compat.is_numpy_array(values):
         import numpy as np
 
-        out = np.full(num, fill, dtype=values.dtype)
+        table = np.full(num, fill, dtype=values.dtype)
         if values.shape[0]:
             starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-            out[ids[starts]] = np.maximum.reduceat(values, starts)
-        return out
+            table[ids[starts]] = np.maximum.reduceat(values, starts)
+        return table
     if array_api_compat.is_torch_array(values):
         import torch
 
-        out = torch.full((num,), fill, dtype=values.dtype, device=values.device)
-        return out.scatter_reduce(0, ids.to(torch.int64), values, "amax", include_self=False)
+        base = torch.full((num,), fill, dtype=values.dtype, device=values.device)
+        return base.scatter_reduce(0, ids.to(torch.int64), values, "amax", include_self=False)
     if array_api_compat.is_jax_array(values):
         import jax
 
-        out = jax.ops.segment_max(values, ids, num_segments=num, indices_are_sorted=True)
+        best = jax.ops.segment_max(values, ids, num_segments=num, indices_are_sorted=True)
         counts = jax.ops.segment_sum(xp.ones_like(values), ids, num_segments=num)
-        return xp.where(counts > 0, out, xp.asarray(fill, dtype=values.dtype))
+        return xp.where(counts > 0, best, xp.asarray(fill, dtype=values.dtype))
     return None
 
 

@@ -113,7 +113,8 @@ def _on_host(xp: Any, dev: Any, call: dict[str, Any]) -> CocoEvaluation:
 
     host = {k: np.asarray(v) if array_api_compat.is_jax_array(v) else v
             for k, v in call.items() if k not in ("xp", "dev", "arrays", "optional")}
-    result = coco_evaluate(**{k: (array_api_compat.numpy.asarray(v)
+    np_xp: Any = array_api_compat.numpy
+    result = coco_evaluate(**{k: (np_xp.asarray(v)
                                   if isinstance(v, np.ndarray) else v)
                               for k, v in host.items()})
     return replace(result, **{f: jax.device_put(xp.asarray(getattr(result, f)), dev)

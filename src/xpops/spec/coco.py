@@ -419,8 +419,8 @@ def run_cocoeval(module: str, *args: Any, image_ids=None, category_ids=None,
     import contextlib
     import io
 
-    dataset, results = _coco_json(*args, image_ids=image_ids, category_ids=category_ids,
-                                  **kwargs)
+    dataset, results = _coco_json(*args, **{**kwargs, "image_ids": image_ids,
+                                            "category_ids": category_ids})
     if not results:
         raise Unsupported("pycocotools cannot load an empty result list")
     if module == "pycocotools":
