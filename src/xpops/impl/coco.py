@@ -319,8 +319,10 @@ def coco_evaluate(
     ...     xp.asarray([0.9, 0.8]), xp.asarray([1, 1]), xp.asarray([7, 7]),
     ...     xp.asarray([[0.0, 0.0, 10.0, 9.0]]), xp.asarray([1]), xp.asarray([7]),
     ... )
-    >>> [round(float(s), 4) for s in r.stats[:3]]
-    [0.8, 1.0, 1.0]
+    >>> [round(float(s), 4) for s in r.stats[:3]]  # IoU 0.9: matched at 9 of 10 thresholds
+    [0.9, 1.0, 1.0]
+    >>> r.precision.shape
+    (10, 101, 1, 4, 3)
     """
     arrays = [det_boxes, det_scores, det_labels, det_image_ids, gt_boxes, gt_labels,
               gt_image_ids]

@@ -87,7 +87,8 @@ def coco_like(rng: np.random.Generator, n_images: int) -> tuple[dict, list]:
 
 
 def _coco_files(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
-    """Paths of the two JSON files (written once per size into a temporary folder)."""
+    """Paths of the two JSON files (written once per size into a temporary folder), as
+    the UTF-8 bytes of ``"GT\nDT"`` (the runner hands every input over as an array)."""
     n = _n_images(size)
     folder = os.path.join(tempfile.gettempdir(), f"xpops-bench-coco-{n}")
     gt, dt = os.path.join(folder, "gt.json"), os.path.join(folder, "dt.json")
@@ -99,7 +100,7 @@ def _coco_files(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
             with open(tmp, "w", encoding="utf-8") as f:
                 json.dump(obj, f)
             os.replace(tmp, path)
-    return np.asarray([gt, dt])
+    return np.frombuffer(f"{gt}\n{dt}".encode(), dtype=np.uint8).copy()
 
 
 INPUTS: dict[str, Generator] = {"coco_files": _coco_files}
@@ -108,8 +109,9 @@ DERIVED: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {}
 
 def _quiet(fn: Callable[[str, str], str]) -> Callable[[Any], str]:
     def run(paths: Any) -> str:
+        gt, dt = bytes(np.asarray(paths)).decode().split("\n")
         with contextlib.redirect_stdout(io.StringIO()) as out:
-            print(fn(str(paths[0]), str(paths[1])))
+            print(fn(gt, dt))
         return out.getvalue()
 
     return run
