@@ -92,7 +92,7 @@ def test_cli_prints_pycocotools_summary(tmp_path, capsys):
 
 
 @needs_data
-@pytest.mark.parametrize("backend", ["torch", "array_api_strict"])
+@pytest.mark.parametrize("backend", ["torch", "jax", "array_api_strict"])
 def test_cli_backends(backend, capsys):
     pytest.importorskip(backend)
     assert main(["coco-eval", GT, DT, "--backend", backend]) == 0

@@ -130,7 +130,9 @@ def _cmd_coco_eval(args: argparse.Namespace) -> int:
     if not chosen:
         print(f"xpops coco-eval: backend {args.backend!r} is not available", file=sys.stderr)
         return 2
-    backend = chosen[0]
+    # float64 where the library offers it (JAX's x64 mode): float32 IoUs can fall on the
+    # other side of a threshold than pycocotools' doubles
+    backend = next((b for b in chosen if "float64" in b.float_dtypes), chosen[0])
     try:
         with backend.activate():
             result = evaluate_coco_files(args.gt, args.dt, xp=backend.xp, device=backend.device)
