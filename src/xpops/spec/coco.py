@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..impl import coco as _impl
-from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Unsupported
+from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Property, Unsupported
 
 # --------------------------------------------------------------------------- oracle
 
@@ -369,6 +369,43 @@ _INVALID = (
 )
 
 
+# ------------------------------------------------------------------------ properties
+
+
+def _relabel_ids(run, case):
+    """Image and category ids enter only through their order: an increasing map of
+    both (id -> 3 id + 7) changes nothing but ``category_ids``."""
+    args = list(case.args)
+    for i in (2, 3, 5, 6):  # labels and image ids
+        args[i] = args[i] * 3 + 7
+    kwargs = dict(case.kwargs)
+    if kwargs.get("image_ids") is not None:
+        kwargs["image_ids"] = kwargs["image_ids"] * 3 + 7
+    out, out2 = run(case), run(case.with_args(*args, **kwargs))
+    pairs = list(zip(out2[:5], out[:5], strict=True))
+    if kwargs.get("use_categories", True):
+        pairs.append((out2[5], out[5] * 3 + 7))
+    return pairs
+
+
+def _dropping_an_image(run, case):
+    """Detections on an image outside ``image_ids`` are left out, as if absent."""
+    args = list(case.args)
+    images = np.unique(np.concatenate([args[3], args[6]]))
+    if images.size < 2 or case.kwargs.get("image_ids") is not None:
+        return []
+    kept = images[:-1]
+    keep_d = np.isin(args[3], kept)
+    keep_g = np.isin(args[6], kept)
+    sub = [a[keep_d] for a in args[:4]] + [a[keep_g] for a in args[4:]]
+    sub_kwargs = {k: (v[keep_g] if k in ("gt_iscrowd", "gt_area") else v)
+                  for k, v in case.kwargs.items()}
+    cats = np.unique(np.concatenate([args[2], args[5]]))
+    full = run(case.with_args(*args, image_ids=kept, category_ids=cats))
+    alone = run(case.with_args(*sub, **sub_kwargs, category_ids=cats))
+    return list(zip(full[:5], alone[:5], strict=True))
+
+
 # --------------------------------------------------------------------------- natives
 
 
@@ -505,6 +542,10 @@ COCO_EVALUATE = OpSpec(
     ),
     edge_cases=_edge_cases(),
     invalid_cases=_INVALID,
+    properties=(
+        Property("increasing id maps change nothing", _relabel_ids),
+        Property("rows outside image_ids are left out", _dropping_an_image),
+    ),
     natives=(
         Native("pycocotools", "pycocotools.cocoeval.COCOeval", _pycocotools,
                "COCO JSON built from the arrays (xywh, annotation ids from 1); returns "
