@@ -33,6 +33,7 @@ import array_api_compat.numpy
 
 from .._lib.counting import bincount
 from .._lib.namespace import array_namespace, default_int, device, is_concrete
+from .._lib.native import natives_enabled
 from .._lib.segments import reverse_cummax, segment_max
 from .._lib.validation import check_choice, check_integer, concrete_true, size
 from .boxes import (
@@ -454,7 +455,8 @@ def coco_evaluate(
     num_acc = num_k if use_categories else 1
     acc_k = g_k if use_categories else xp.zeros_like(g_k)
     npig = xp.stack([  # (A, K): non-ignored ground truth per category
-        bincount(xp, xp.take(acc_k, xp.nonzero(~g_ignore[a, :])[0]), length=num_acc)
+        bincount(xp, xp.take(acc_k, xp.nonzero(~g_ignore[a, :])[0]), length=num_acc,
+                 native=natives_enabled())
         for a in range(len(ranges))
     ])
 
@@ -639,7 +641,7 @@ def _accumulate(
             blk = _as(xp, xp.searchsorted(rec_thr, xp.reshape(rc, (-1,)), side="right"), it)
             ids = (xp.reshape(t_base + k[None, :], (-1,))) * (n_rec + 1) + blk
             best = segment_max(xp, xp.reshape(pr, (-1,)), ids, num_segments=n_blocks,
-                               fill=0.0)
+                               fill=0.0, native=natives_enabled())
             best = xp.reshape(best, (n_thr, num_k, n_rec + 1))
             q = reverse_cummax(xp, best)[..., 1:]  # (T, K, R)
             # detections of each (t, k) segment whose recall is below threshold r
