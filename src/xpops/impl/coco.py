@@ -113,7 +113,7 @@ def _on_host(xp: Any, dev: Any, call: dict[str, Any]) -> CocoEvaluation:
     import numpy as np
 
     host = {k: np.asarray(v) if array_api_compat.is_jax_array(v) else v
-            for k, v in call.items() if k not in ("xp", "dev", "arrays", "optional")}
+            for k, v in call.items()}
     np_xp: Any = array_api_compat.numpy
     result = coco_evaluate(**{k: (np_xp.asarray(v)
                                   if isinstance(v, np.ndarray) else v)
@@ -205,6 +205,63 @@ def _check_not_nan(xp: Any, x: Any, name: str) -> None:
 def _float_dtype(xp: Any, arrays: Sequence[Any]) -> Any:
     floats = [a.dtype for a in arrays if xp.isdtype(a.dtype, "real floating")]
     return xp.result_type(*floats)
+
+
+def _validate(
+    xp: Any, det_boxes: Any, det_scores: Any, det_labels: Any, det_image_ids: Any,
+    gt_boxes: Any, gt_labels: Any, gt_image_ids: Any, *, gt_iscrowd: Any, gt_area: Any,
+    box_format: str, image_ids: Any, category_ids: Any, iou_thresholds: Any,
+    recall_thresholds: Any, max_detections: Any, area_ranges: Any, use_categories: Any,
+) -> tuple[tuple[float, ...], tuple[float, ...], tuple[int, ...], tuple[Any, ...]]:
+    """Shapes, dtypes and options of :func:`coco_evaluate`; the parsed options."""
+    check_choice(box_format, "box_format", BOX_FORMATS)
+    if not isinstance(use_categories, bool):
+        msg = f"`use_categories` must be a bool, got {use_categories!r}"
+        raise TypeError(msg)
+    _check_boxes_2d(det_boxes, "det_boxes")
+    _check_boxes_2d(gt_boxes, "gt_boxes")
+    n_det, n_gt = det_boxes.shape[0], gt_boxes.shape[0]
+    if not xp.isdtype(det_scores.dtype, ("real floating", "integral")):
+        msg = f"`det_scores` must have a real floating dtype, got {det_scores.dtype}"
+        raise TypeError(msg)
+    _check_vector(det_scores, "det_scores", n_det, "det_boxes")
+    for x, name, n, of in (
+        (det_labels, "det_labels", n_det, "det_boxes"),
+        (det_image_ids, "det_image_ids", n_det, "det_boxes"),
+        (gt_labels, "gt_labels", n_gt, "gt_boxes"),
+        (gt_image_ids, "gt_image_ids", n_gt, "gt_boxes"),
+    ):
+        check_integer(xp, x, name)
+        _check_vector(x, name, n, of)
+    for x, name in ((image_ids, "image_ids"), (category_ids, "category_ids")):
+        if x is not None:
+            check_integer(xp, x, name)
+            _check_vector(x, name, None)
+    if gt_iscrowd is not None:
+        if not xp.isdtype(gt_iscrowd.dtype, ("bool", "integral")):
+            msg = f"`gt_iscrowd` must hold booleans or 0/1 integers, got {gt_iscrowd.dtype}"
+            raise TypeError(msg)
+        _check_vector(gt_iscrowd, "gt_iscrowd", n_gt, "gt_boxes")
+        if gt_iscrowd.dtype != xp.bool and is_concrete(gt_iscrowd) and size(gt_iscrowd):
+            if concrete_true(xp.any((gt_iscrowd != 0) & (gt_iscrowd != 1))):
+                msg = "`gt_iscrowd` must hold only 0 and 1"
+                raise ValueError(msg)
+    if gt_area is not None:
+        if not xp.isdtype(gt_area.dtype, ("real floating", "integral")):
+            msg = f"`gt_area` must have a real dtype, got {gt_area.dtype}"
+            raise TypeError(msg)
+        _check_vector(gt_area, "gt_area", n_gt, "gt_boxes")
+    ious = _floats(
+        DEFAULT_IOU_THRESHOLDS if iou_thresholds is None else iou_thresholds,
+        "iou_thresholds", unit=True, ascending=False,
+    )
+    recs = _floats(
+        DEFAULT_RECALL_THRESHOLDS if recall_thresholds is None else recall_thresholds,
+        "recall_thresholds", unit=True, ascending=True,
+    )
+    max_dets = _check_max_detections(max_detections)
+    ranges = _check_area_ranges(area_ranges)
+    return ious, recs, max_dets, ranges
 
 
 # ------------------------------------------------------------------------- helpers
@@ -331,7 +388,15 @@ def coco_evaluate(
     xp = array_namespace(*arrays, *optional)
     dev = device(det_boxes)
     if array_api_compat.is_jax_namespace(xp):
-        return _on_host(xp, dev, locals())
+        return _on_host(xp, dev, dict(
+            det_boxes=det_boxes, det_scores=det_scores, det_labels=det_labels,
+            det_image_ids=det_image_ids, gt_boxes=gt_boxes, gt_labels=gt_labels,
+            gt_image_ids=gt_image_ids, gt_iscrowd=gt_iscrowd, gt_area=gt_area,
+            box_format=box_format, image_ids=image_ids, category_ids=category_ids,
+            iou_thresholds=iou_thresholds, recall_thresholds=recall_thresholds,
+            max_detections=max_detections, area_ranges=area_ranges,
+            use_categories=use_categories,
+        ))
     index_device = _index_device(xp, det_boxes)
     if index_device is not None:  # sort and count where int64 indices are allowed
         moved = coco_evaluate(
@@ -344,49 +409,14 @@ def coco_evaluate(
             area_ranges=area_ranges, use_categories=use_categories,
         )
         return replace(moved, **{f: getattr(moved, f).to_device(dev) for f in _ARRAY_FIELDS})
-    check_choice(box_format, "box_format", BOX_FORMATS)
-    if not isinstance(use_categories, bool):
-        msg = f"`use_categories` must be a bool, got {use_categories!r}"
-        raise TypeError(msg)
-    _check_boxes_2d(det_boxes, "det_boxes")
-    _check_boxes_2d(gt_boxes, "gt_boxes")
-    n_det, n_gt = det_boxes.shape[0], gt_boxes.shape[0]
-    if not xp.isdtype(det_scores.dtype, ("real floating", "integral")):
-        msg = f"`det_scores` must have a real floating dtype, got {det_scores.dtype}"
-        raise TypeError(msg)
-    _check_vector(det_scores, "det_scores", n_det, "det_boxes")
-    for x, name, n, of in (
-        (det_labels, "det_labels", n_det, "det_boxes"),
-        (det_image_ids, "det_image_ids", n_det, "det_boxes"),
-        (gt_labels, "gt_labels", n_gt, "gt_boxes"),
-        (gt_image_ids, "gt_image_ids", n_gt, "gt_boxes"),
-    ):
-        check_integer(xp, x, name)
-        _check_vector(x, name, n, of)
-    for x, name in ((image_ids, "image_ids"), (category_ids, "category_ids")):
-        if x is not None:
-            check_integer(xp, x, name)
-            _check_vector(x, name, None)
-    if gt_iscrowd is not None:
-        if not xp.isdtype(gt_iscrowd.dtype, ("bool", "integral")):
-            msg = f"`gt_iscrowd` must hold booleans or 0/1 integers, got {gt_iscrowd.dtype}"
-            raise TypeError(msg)
-        _check_vector(gt_iscrowd, "gt_iscrowd", n_gt, "gt_boxes")
-    if gt_area is not None:
-        if not xp.isdtype(gt_area.dtype, ("real floating", "integral")):
-            msg = f"`gt_area` must have a real dtype, got {gt_area.dtype}"
-            raise TypeError(msg)
-        _check_vector(gt_area, "gt_area", n_gt, "gt_boxes")
-    ious = _floats(
-        DEFAULT_IOU_THRESHOLDS if iou_thresholds is None else iou_thresholds,
-        "iou_thresholds", unit=True, ascending=False,
+    ious, recs, max_dets, ranges = _validate(
+        xp, det_boxes, det_scores, det_labels, det_image_ids, gt_boxes, gt_labels,
+        gt_image_ids, gt_iscrowd=gt_iscrowd, gt_area=gt_area, box_format=box_format,
+        image_ids=image_ids, category_ids=category_ids, iou_thresholds=iou_thresholds,
+        recall_thresholds=recall_thresholds, max_detections=max_detections,
+        area_ranges=area_ranges, use_categories=use_categories,
     )
-    recs = _floats(
-        DEFAULT_RECALL_THRESHOLDS if recall_thresholds is None else recall_thresholds,
-        "recall_thresholds", unit=True, ascending=True,
-    )
-    max_dets = _check_max_detections(max_detections)
-    ranges = _check_area_ranges(area_ranges)
+    n_gt = gt_boxes.shape[0]
 
     d_raw = float_boxes(xp, det_boxes, "det_boxes")
     g_raw = float_boxes(xp, gt_boxes, "gt_boxes")

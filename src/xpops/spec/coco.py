@@ -364,6 +364,8 @@ _INVALID = (
     _invalid("max_detections 0", ValueError, "max_detections", kwargs={"max_detections": (0,)}),
     _invalid("inverted area range", ValueError, "area_ranges",
              kwargs={"area_ranges": {"all": (10.0, 1.0)}}),
+    _invalid("crowd 2", ValueError, "gt_iscrowd", True,
+             kwargs={"gt_iscrowd": np.array([2])}),
     _invalid("crowd length", ValueError, "gt_iscrowd",
              kwargs={"gt_iscrowd": np.array([True, False])}),
 )
