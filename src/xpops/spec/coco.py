@@ -494,13 +494,16 @@ def run_cocoeval(module: str, *args: Any, image_ids=None, category_ids=None,
             ev.eval["scores"])
 
 
-def _pycocotools():
-    import pycocotools.cocoeval  # noqa: F401
+def _cocoeval(module: str):
+    def load():
+        __import__(module)
 
-    def run(*args: Any, **kwargs: Any):
-        return run_cocoeval("pycocotools", *args, **kwargs)
+        def run(*args: Any, **kwargs: Any):
+            return run_cocoeval(module, *args, **kwargs)
 
-    return run
+        return run
+
+    return load
 
 
 # ----------------------------------------------------------------------------- spec
@@ -549,9 +552,13 @@ COCO_EVALUATE = OpSpec(
         Property("rows outside image_ids are left out", _dropping_an_image),
     ),
     natives=(
-        Native("pycocotools", "pycocotools.cocoeval.COCOeval", _pycocotools,
+        Native("pycocotools", "pycocotools.cocoeval.COCOeval", _cocoeval("pycocotools"),
                "COCO JSON built from the arrays (xywh, annotation ids from 1); returns "
                "stats, precision, recall, scores"),
+        Native("faster_coco_eval", "faster_coco_eval.COCOeval_faster",
+               _cocoeval("faster_coco_eval"),
+               "the same COCO JSON; C++ matching; precision differs from pycocotools by "
+               "at most 2.2e-16 (its tp / (tp + fp + eps) is evaluated in another order)"),
     ),
     capabilities=Capabilities(jit=False, differentiable=False, data_dependent_shape=True,
                               lazy=False),
