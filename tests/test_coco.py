@@ -313,3 +313,14 @@ def test_malformed_results_name_file_and_field(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(CocoFormatError, match="bad.json"):
         read_coco_detections(str(tmp_path / "bad.json"))
+
+
+def test_matching_in_small_chunks(monkeypatch):
+    """Steps split into slot chunks (bounded temporaries) give the same result."""
+    import xpops.impl.coco as impl
+
+    data, args = _generated(8)
+    opts = _options(data, {})
+    whole = _arrays(coco_evaluate(*args, **opts))
+    monkeypatch.setattr(impl, "_STEP_ELEMENTS", 64)
+    _assert_same(_arrays(coco_evaluate(*args, **opts)), whole, tol=0)

@@ -57,6 +57,7 @@ DEFAULT_AREA_RANGES: Mapping[str, tuple[float, float]] = {
 DEFAULT_MAX_DETECTIONS = (1, 10, 100)
 _EPS = 2.220446049250313e-16  # np.spacing(1), pycocotools' precision denominator guard
 _IOU_CAP = 1 - 1e-10  # pycocotools matches with IoU >= min(t, 1 - 1e-10)
+_STEP_ELEMENTS = 1 << 22  # (area, threshold, slot, ground truth) cells per matching chunk
 
 
 def linspace_like_numpy(start: float, stop: float, num: int) -> tuple[float, ...]:
@@ -573,7 +574,6 @@ def _match(
     s_real = cell < n_gt
     s_ign = xp.reshape(xp.take(pad_ign, flat, axis=1), (n_ranges, num_slots, g_max))
     thr = xp.asarray([min(t, _IOU_CAP) for t in ious], dtype=ft, device=dev)[:, None, None]
-    minus = xp.asarray(-1.0, dtype=ft, device=dev)
 
     # block sizes n_r and padded widths G_r (non-increasing in r), read once
     max_rank = int(xp.max(slot_count))
@@ -581,32 +581,25 @@ def _match(
     widths = [int(xp.max(slot_gcount[:n])) for n in sizes]
 
     taken = xp.zeros((n_ranges, n_thr, sizes[0], widths[0]), dtype=xp.bool, device=dev)
-    out_m, out_i = [], []
+    out_m: list[Any] = []
+    out_i: list[Any] = []
     start = 0
     for n, w in zip(sizes, widths, strict=True):  # one step per detection rank
-        box = boxes[start:start + n, :]
-        da = areas[start:start + n]
-        start += n
-        inter, _ = pairwise_intersection_union(xp, box[:, None, :], s_box[:n, :w, :], 0)
-        inter = inter[:, 0, :]
-        crowd = s_crowd[:n, :w]
-        union = xp.where(crowd, da[:, None], da[:, None] + s_area[:n, :w] - inter)
-        iou = xp.where(s_real[:n, :w], safe_ratio(xp, inter, union), minus)
-        ign = s_ign[:, :n, :w][:, None, :, :]  # (A, 1, n, w)
         taken = taken[:, :, :n, :w]
-        cand = (iou >= thr)[None, ...] & (~taken | crowd)  # (A, T, n, w)
-        any_kept = xp.any(cand & ~ign, axis=-1)
-        # prefer non-ignored ground truth; among the preferred, the best IoU, last on ties
-        pref = cand & (ign != any_kept[..., None])
-        best = xp.max(xp.where(pref, iou, minus), axis=-1)
-        hit = pref & (iou == best[..., None])
-        col = xp.arange(w, dtype=default_int(xp, dev), device=dev)
-        choice = xp.max(xp.where(hit, col, xp.asarray(-1, dtype=col.dtype, device=dev)),
-                        axis=-1)
-        taken = taken | (col == choice[..., None])
-        found = choice >= 0
-        out_m.append(found)
-        out_i.append(found & ~any_kept)
+        # slots in chunks, so temporaries stay near _STEP_ELEMENTS whatever the widths
+        chunk = max(1, _STEP_ELEMENTS // (n_ranges * n_thr * w))
+        parts = []
+        for lo in range(0, n, chunk):
+            hi = min(n, lo + chunk)
+            parts.append(_match_step(
+                xp, boxes[start + lo:start + hi, :], areas[start + lo:start + hi],
+                s_box[lo:hi, :w, :], s_area[lo:hi, :w], s_crowd[lo:hi, :w],
+                s_real[lo:hi, :w], s_ign[:, lo:hi, :w], taken[:, :, lo:hi, :], thr,
+            ))
+        start += n
+        taken = parts[0][0] if len(parts) == 1 else xp.concat([p[0] for p in parts], axis=2)
+        out_m.extend(p[1] for p in parts)
+        out_i.extend(p[2] for p in parts)
     block_m = xp.concat(out_m, axis=-1)
     block_i = xp.concat(out_i, axis=-1)
     # back to detection order: those without ground truth in their group are unmatched
@@ -620,6 +613,31 @@ def _match(
 
 
 # ---------------------------------------------------------------------- accumulation
+
+
+def _match_step(
+    xp: Any, box: Any, da: Any, g_box: Any, g_area: Any, crowd: Any, real: Any, ign: Any,
+    taken: Any, thr: Any,
+) -> tuple[Any, Any, Any]:
+    """One detection per slot against its slot's padded ground truth, for every area
+    range and threshold: (taken after the step, matched, matched to ignored)."""
+    dev = device(box)
+    minus = xp.asarray(-1.0, dtype=box.dtype, device=dev)
+    inter, _ = pairwise_intersection_union(xp, box[:, None, :], g_box, 0)
+    inter = inter[:, 0, :]
+    union = xp.where(crowd, da[:, None], da[:, None] + g_area - inter)
+    iou = xp.where(real, safe_ratio(xp, inter, union), minus)
+    ign = ign[:, None, :, :]  # (A, 1, n, w)
+    cand = (iou >= thr)[None, ...] & (~taken | crowd)  # (A, T, n, w)
+    any_kept = xp.any(cand & ~ign, axis=-1)
+    # prefer non-ignored ground truth; among the preferred, the best IoU, last on ties
+    pref = cand & (ign != any_kept[..., None])
+    best = xp.max(xp.where(pref, iou, minus), axis=-1)
+    hit = pref & (iou == best[..., None])
+    col = xp.arange(iou.shape[-1], dtype=default_int(xp, dev), device=dev)
+    choice = xp.max(xp.where(hit, col, xp.asarray(-1, dtype=col.dtype, device=dev)), axis=-1)
+    found = choice >= 0
+    return taken | (col == choice[..., None]), found, found & ~any_kept
 
 
 def _accumulate(
