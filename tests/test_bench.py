@@ -49,6 +49,8 @@ METRIC_PEERS = {
     ("numpy", "pairwise_distances", "sklearn euclidean_distances"): None,
     ("torch:cpu", "pairwise_distances", "float32 a @ b.T"): 1.3,
     ("torch:cpu", "pairwise_distances", "torch.cdist"): None,
+    ("numpy", "coco_evaluate", "faster_coco_eval COCOeval_faster"): 1.0,
+    ("numpy", "coco_evaluate", "pycocotools COCOeval"): 0.125,
 }
 METRIC_NEEDS = {  # peer -> the modules it needs, besides the backend's library
     "sklearn.metrics.confusion_matrix": ("sklearn",),
@@ -58,6 +60,8 @@ METRIC_NEEDS = {  # peer -> the modules it needs, besides the backend's library
     "torchvision.ops.box_iou": ("torchvision",),
     "sklearn KNeighborsClassifier(algorithm='brute')": ("sklearn",),
     "sklearn euclidean_distances": ("sklearn",),
+    "faster_coco_eval COCOeval_faster": ("faster_coco_eval",),
+    "pycocotools COCOeval": ("pycocotools",),
 }
 LOGITS_OPS = ("softmax", "log_softmax", "logsumexp", "sigmoid", "log_sigmoid", "cross_entropy",
               "binary_cross_entropy", "binary_cross_entropy_with_logits")

@@ -37,6 +37,11 @@ from .impl.classification import (
     precision_recall_fbeta,
     stat_scores,
 )
+from .impl.coco import (
+    CocoEvaluation,
+    coco_evaluate,
+    coco_summary,
+)
 from .impl.convolution import conv2d
 from .impl.cross_entropy import (
     binary_cross_entropy,
@@ -112,6 +117,9 @@ __all__ = [
     "generalized_box_iou_loss",
     "distance_box_iou_loss",
     "complete_box_iou_loss",
+    "CocoEvaluation",
+    "coco_evaluate",
+    "coco_summary",
     "VOCResult",
     "voc_evaluate",
     "interpolated_average_precision",

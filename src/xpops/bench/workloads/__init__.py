@@ -15,6 +15,7 @@ import numpy as np
 from . import (
     attention,
     boxes,
+    coco,
     convolution,
     linear,
     logits,
@@ -33,6 +34,7 @@ FAMILIES = (
     logits,
     metrics,
     boxes,
+    coco,
     voc,
     attention,
     convolution,
