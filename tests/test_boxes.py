@@ -258,8 +258,9 @@ def test_stop_gradient_paths():
     assert float(jax.grad(lambda v: stop_gradient(v * v) + v)(3.0)) == 1.0
 
 
-def test_jit_on_jax_runs_the_same_kernel_compiled_and_as_is():
-    from xpops._lib.native import jit_on_jax, natives_disabled
+def test_run_compiled_runs_the_same_kernel_compiled_and_as_is():
+    from xpops._lib.jax_eager import run_compiled
+    from xpops._lib.native import natives_disabled
 
     calls = []
 
@@ -268,15 +269,15 @@ def test_jit_on_jax_runs_the_same_kernel_compiled_and_as_is():
         return x * scale
 
     x = np.arange(3.0)
-    assert jit_on_jax(kernel, x, scale=2) is not x and calls == ["ndarray"]
+    assert run_compiled(kernel, (x,), scale=2) is not x and calls == ["ndarray"]
     jax = pytest.importorskip("jax")
     y = jax.numpy.arange(3.0)
-    compiled = jit_on_jax(kernel, y, scale=2)
+    compiled = run_compiled(kernel, (y,), scale=2)
     assert calls[-1] != "ArrayImpl"  # traced once, not run eagerly
-    jit_on_jax(kernel, y, scale=2)
+    run_compiled(kernel, (y,), scale=2)
     assert len(calls) == 2  # the compiled program is reused
     with natives_disabled():
-        plain = jit_on_jax(kernel, y, scale=2)
+        plain = run_compiled(kernel, (y,), scale=2)
     assert calls[-1] == "ArrayImpl"
     np.testing.assert_array_equal(np.asarray(compiled), np.asarray(plain))
     a = jax.numpy.asarray(_random_boxes(np.random.default_rng(7), (4,)))

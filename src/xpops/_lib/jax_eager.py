@@ -1,60 +1,77 @@
-"""Running array-API code fast on eager JAX arrays.
+"""Running array-API code fast on JAX arrays.
 
 Outside ``jax.jit``, JAX compiles every primitive for every new shape, so an op made of
-a few dozen standard calls pays a few dozen compilations per input size. Two ways out,
-both taken only while delegation is on (see :mod:`xpops._lib.native`), so that
-``natives_disabled()`` still runs the plain array-API code on JAX:
+a few dozen standard calls pays a few dozen compilations per input size (and, under
+``jax.grad``, as many again for their derivatives). Two ways out, both taken only while
+delegation is on (see :mod:`xpops._lib.native`), so that ``natives_disabled()`` still
+runs the plain array-API code op by op:
 
-- :func:`jitted`: fixed-shape code is traced once under ``jax.jit`` per input shape
-  (inside a user's own ``jax.jit`` it is simply inlined);
+- :func:`run_compiled`: fixed-shape code is traced once under ``jax.jit`` per input
+  shape and static arguments (inside a user's own ``jax.jit`` it is simply inlined);
 - :func:`host_arrays`: code with data-dependent shapes (detection evaluation) runs on
   host NumPy copies of concrete JAX arrays; the caller moves the results back.
+
+The code that runs is the op's own array-API function either way.
 """
 
 from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-import array_api_compat
 import numpy as np
 
 from .namespace import is_concrete
 from .native import natives_enabled
 
-__all__ = ["jitted", "host_arrays"]
-
-_JITTED: dict[tuple[Any, ...], Callable[..., Any]] = {}
+__all__ = ["on_jax", "run_compiled", "host_arrays"]
 
 
-def _all_jax(arrays: tuple[Any, ...]) -> bool:
-    present = [a for a in arrays if a is not None]
+def _leaves(arrays: tuple[Any, ...]) -> list[Any]:
+    """The arrays, those inside mapping arguments (parameter sets) included; None dropped."""
+    out: list[Any] = []
+    for a in arrays:
+        out += [v for v in a.values() if v is not None] if isinstance(a, Mapping) else [a]
+    return [a for a in out if a is not None]
+
+
+def on_jax(*arrays: Any) -> bool:
+    """Delegation is on and every (non-None) array is a JAX array, tracers included."""
+    jax = sys.modules.get("jax")
+    present = _leaves(arrays)
     return (
-        bool(present) and natives_enabled() and "jax" in sys.modules
-        and all(array_api_compat.is_jax_array(a) for a in present)
+        bool(present) and natives_enabled() and jax is not None
+        and all(isinstance(a, jax.Array) for a in present)
     )
 
 
-def jitted(fn: Callable[..., Any], xp: Any, *arrays: Any, **static: Any) -> Any:
-    """``fn(xp, *arrays, **static)``, under ``jax.jit`` when every array is a JAX array.
-
-    ``static`` values must be hashable; they key the cache of compiled functions.
-    """
-    if not _all_jax(arrays):
-        return fn(xp, *arrays, **static)
+@functools.cache
+def _jitted(
+    fn: Callable[..., Any], n_arrays: int, n_static: int, static_names: tuple[str, ...]
+) -> Callable[..., Any]:
     import jax
 
-    key = (fn, id(xp), tuple(sorted(static.items())))
-    compiled = _JITTED.get(key)
-    if compiled is None:
-        compiled = _JITTED[key] = jax.jit(functools.partial(fn, xp, **static))
-    return compiled(*arrays)
+    static_argnums = tuple(range(n_arrays, n_arrays + n_static))
+    return jax.jit(fn, static_argnums=static_argnums, static_argnames=static_names)
+
+
+def run_compiled(fn: Callable[..., Any], arrays: tuple[Any, ...], /, *static: Any,
+                 **static_kw: Any) -> Any:
+    """``fn(*arrays, *static, **static_kw)``, as one compiled program on JAX arrays.
+
+    ``arrays`` may hold None and mappings of arrays; ``static`` and ``static_kw`` values
+    must be hashable: each new value compiles a new program.
+    """
+    if not on_jax(*arrays):
+        return fn(*arrays, *static, **static_kw)
+    compiled = _jitted(fn, len(arrays), len(static), tuple(sorted(static_kw)))
+    return compiled(*arrays, *static, **static_kw)
 
 
 def host_arrays(*arrays: Any) -> tuple[Any, ...] | None:
     """NumPy copies of concrete JAX arrays (None stays None), or None when not all are."""
-    if not _all_jax(arrays) or not all(a is None or is_concrete(a) for a in arrays):
+    if not on_jax(*arrays) or not all(a is None or is_concrete(a) for a in arrays):
         return None
     return tuple(None if a is None else np.asarray(a) for a in arrays)

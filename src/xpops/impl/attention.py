@@ -22,8 +22,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from .._lib.jax_eager import run_compiled
 from .._lib.namespace import array_namespace, can_mutate, device
-from .._lib.native import jax_compiled, native_torch
+from .._lib.native import native_torch
 from .._lib.validation import check_broadcastable, check_real_floating
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention", "mha_params_from_torch"]
@@ -303,14 +304,10 @@ def scaled_dot_product_attention(
     scale = (1.0 / math.sqrt(e) if e else 1.0) if scale is None else float(scale)
     if not return_weights and chunk_size is None and (torch := native_torch(*arrays)) is not None:
         return _torch_sdpa(torch, query, key, value, mask, bias, is_causal, scale, group)
-    attend = jax_compiled(_attend, *arrays, static_argnames=_STATIC)
-    return attend(
-        query, key, value, mask, bias, is_causal=is_causal, scale=scale,
+    return run_compiled(
+        _attend, (query, key, value, mask, bias), is_causal=is_causal, scale=scale,
         chunk_size=chunk_size, return_weights=return_weights, group=group,
     )
-
-
-_STATIC = ("is_causal", "scale", "chunk_size", "return_weights", "group")
 
 
 def _attend(
@@ -465,10 +462,9 @@ def multi_head_attention(
         msg = f"`mask` must broadcast to (N, num_heads, L, S), got shape {_shape(mask)}"
         raise ValueError(msg)
     weights = {name: params.get(name) for name in (*_WEIGHTS, *_BIASES)}
-    compute = jax_compiled(
-        _mha, *arrays, *weights.values(), static_argnames=("num_heads", "is_causal")
+    return run_compiled(
+        _mha, (query, key, value, weights, mask), num_heads=num_heads, is_causal=is_causal
     )
-    return compute(query, key, value, weights, mask, num_heads=num_heads, is_causal=is_causal)
 
 
 def _mha(

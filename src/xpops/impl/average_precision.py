@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._lib.jax_eager import jitted
+from .._lib.jax_eager import run_compiled
 from .._lib.namespace import array_namespace, as_array, default_int, device, is_concrete
 from .._lib.primitives import take_along_last_axis
 from .._lib.scans import cumulative_max, reverse_cumulative_max
@@ -39,7 +39,7 @@ RECALL_POINTS = {
 }
 
 
-def _curve_flags(xp: Any, recall: Any, precision: Any) -> Any:
+def _curve_flags(recall: Any, precision: Any, xp: Any) -> Any:
     """(recall outside [0, 1] or NaN, precision likewise, recall decreasing), one pass."""
 
     def outside(x: Any) -> Any:
@@ -59,7 +59,7 @@ def _check_curve(xp: Any, recall: Any, precision: Any) -> None:
     if not (is_concrete(recall) and is_concrete(precision)) or size(recall) == 0:
         return
     # one compiled pass on eager JAX instead of one compilation per check
-    flags = jitted(_curve_flags, xp, recall, precision)
+    flags = run_compiled(_curve_flags, (recall, precision), xp)
     if not is_concrete(flags):
         return
     bad_recall, bad_precision, decreasing = (bool(flags[i]) for i in range(3))
@@ -74,6 +74,10 @@ def _check_curve(xp: Any, recall: Any, precision: Any) -> None:
     if decreasing:
         msg = "`recall` must be non-decreasing along its last axis (a curve in rank order)"
         raise ValueError(msg)
+
+
+def _envelope_kernel(recall: Any, precision: Any, xp: Any, method: str) -> Any:
+    return envelope_average_precision(xp, recall, precision, method=method)
 
 
 def envelope_average_precision(xp: Any, recall: Any, precision: Any, *, method: str) -> Any:
@@ -97,7 +101,7 @@ def envelope_average_precision(xp: Any, recall: Any, precision: Any, *, method: 
     return as_array(xp, xp.sum(sampled, axis=-1) / len(points))
 
 
-def _binary_flags(xp: Any, scores: Any, target: Any) -> Any:
+def _binary_flags(scores: Any, target: Any, xp: Any) -> Any:
     """Whether some score is NaN or some target is neither 0 nor 1, in one pass."""
     nan = xp.any(xp.isnan(scores))
     bad = xp.any((target != 0) & (target != 1)) if target.dtype != xp.bool else nan & False
@@ -112,7 +116,7 @@ def _validate_binary(xp: Any, scores: Any, target: Any) -> None:
             target.shape) and xp.isdtype(target.dtype, ("bool", "integral", "real floating"))
         and size(scores) and is_concrete(scores) and is_concrete(target)
     ):
-        flags = jitted(_binary_flags, xp, scores, target)
+        flags = run_compiled(_binary_flags, (scores, target), xp)
         if is_concrete(flags) and not concrete_true(xp.any(flags)):
             return
     _validate(xp, scores, target)
@@ -166,7 +170,7 @@ def interpolated_average_precision(
     dtype = xp.result_type(recall.dtype, precision.dtype)
     recall = xp.astype(recall, dtype, copy=False)
     precision = xp.astype(precision, dtype, copy=False)
-    return jitted(envelope_average_precision, xp, recall, precision, method=method)
+    return run_compiled(_envelope_kernel, (recall, precision), xp, method)
 
 
 def average_precision_score(scores: Any, target: Any, /) -> Any:
@@ -209,10 +213,10 @@ def average_precision_score(scores: Any, target: Any, /) -> Any:
         home = device(scores)
         ap = average_precision_score(scores.to_device(elsewhere), target.to_device(elsewhere))
         return ap.to_device(home)
-    return jitted(_step_average_precision, xp, scores, target)
+    return run_compiled(_step_average_precision, (scores, target), xp)
 
 
-def _step_average_precision(xp: Any, scores: Any, target: Any) -> Any:
+def _step_average_precision(scores: Any, target: Any, xp: Any) -> Any:
     """The sum over samples of ``y_i P_{t(i)} / P``, for validated non-empty inputs."""
     dev = device(scores)
     s = xp.reshape(scores, (-1,))

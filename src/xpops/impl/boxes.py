@@ -25,6 +25,7 @@ import math
 import numbers
 from typing import Any
 
+from .._lib.jax_eager import run_compiled
 from .._lib.namespace import (
     array_namespace,
     as_array,
@@ -33,7 +34,6 @@ from .._lib.namespace import (
     device,
     is_concrete,
 )
-from .._lib.native import jit_on_jax
 from .._lib.primitives import stop_gradient
 from .._lib.validation import REDUCTIONS, check_choice, check_same_shape, concrete_true, size
 
@@ -111,7 +111,7 @@ def _check_not_inverted_in(xp: Any, boxes: Any, fmt: str, name: str) -> None:
     """ValueError showing the first inverted box (only where values are concrete)."""
     if not is_concrete(boxes) or size(boxes) == 0:
         return
-    bad, flag = jit_on_jax(_inverted_flags, boxes, xp=xp, fmt=fmt)
+    bad, flag = run_compiled(_inverted_flags, (boxes,), xp=xp, fmt=fmt)
     if not concrete_true(flag):
         return
     flat = xp.reshape(bad, (-1,))
@@ -333,7 +333,7 @@ def _kernel(
     a: Any, b: Any, *, xp: Any, kind: str, fmt: str, offset: int, eps: float, loss: str | None
 ) -> Any:
     """The pairwise op (``loss`` None) or the loss with reduction ``loss`` of boxes in
-    ``fmt``: one program under :func:`jit_on_jax`."""
+    ``fmt``: one program under :func:`~xpops._lib.jax_eager.run_compiled`."""
     a, b = to_xyxy(xp, a, fmt), to_xyxy(xp, b, fmt)
     if loss is None:  # torchvision's pairwise IoU takes no eps
         cols_a, cols_b = _pair_columns(a, b, pairwise=True)
@@ -353,8 +353,8 @@ def _pairwise(
     xp = array_namespace(boxes1, boxes2)
     eps = check_eps(eps)
     a, b, offset = _pairwise_args(xp, boxes1, boxes2, fmt, offset)
-    return jit_on_jax(
-        _kernel, a, b, xp=xp, kind=kind, fmt=fmt, offset=offset, eps=eps, loss=None
+    return run_compiled(
+        _kernel, (a, b), xp=xp, kind=kind, fmt=fmt, offset=offset, eps=eps, loss=None
     )
 
 
@@ -363,8 +363,8 @@ def _loss(
 ) -> Any:
     xp = array_namespace(boxes1, boxes2)
     a, b, offset, eps = _loss_args(xp, boxes1, boxes2, fmt, offset, reduction, eps)
-    out = jit_on_jax(
-        _kernel, a, b, xp=xp, kind=kind, fmt=fmt, offset=offset, eps=eps, loss=reduction
+    out = run_compiled(
+        _kernel, (a, b), xp=xp, kind=kind, fmt=fmt, offset=offset, eps=eps, loss=reduction
     )
     return as_array(xp, out)  # NumPy hands back scalars for one box pair and reductions
 

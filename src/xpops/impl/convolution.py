@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from .._lib.compiled import call_compiled
+from .._lib.jax_eager import run_compiled
 from .._lib.namespace import array_namespace, device
 from .._lib.native import native_jax, native_torch
 from .._lib.validation import check_choice, check_real_floating
@@ -192,7 +192,7 @@ def conv2d(
     if native_jax(x, weight, bias) is not None:
         return _jax_conv2d()(x, weight, bias, stride, pads, dilation, groups, data_format)
     static = (xp, stride, pads, dilation, groups, data_format, out_size)
-    return call_compiled(_im2col_conv2d, (x, weight, bias), static)
+    return run_compiled(_im2col_conv2d, (x, weight, bias), *static)
 
 
 def _im2col_conv2d(

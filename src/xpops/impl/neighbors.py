@@ -30,6 +30,7 @@ from typing import Any
 
 import array_api_compat
 
+from .._lib.jax_eager import on_jax, run_compiled
 from .._lib.namespace import (
     array_namespace,
     default_int,
@@ -37,7 +38,7 @@ from .._lib.namespace import (
     is_concrete,
     values_readable,
 )
-from .._lib.native import native_jax_jit, natives_disabled, natives_enabled
+from .._lib.native import natives_disabled, natives_enabled
 from .._lib.primitives import (
     argmax_last,
     argsort_last,
@@ -471,17 +472,17 @@ def kneighbors(
 def _run(
     fn: Any, *arrays: Any, finite: tuple[str, ...] = (), labels: str = "", **static: Any
 ) -> Any:
-    """``fn(*arrays, **static)``, compiled whole on JAX (see ``native_jax_jit``).
+    """``fn(*arrays, **static)``, compiled whole on JAX (see ``run_compiled``).
 
     There the value checks the validation deferred run inside the compiled function and
     raise here: ``finite`` names the leading float arrays, ``labels`` the integer array
     after them (checked against ``static["num_classes"]``).
     """
-    compiled = native_jax_jit(_checked, *arrays, core=fn, finite=len(finite),
-                              labels=bool(labels), **static)
-    if compiled is None:
+    if not on_jax(*arrays):
         return fn(*arrays, **static)
-    out, flags = compiled
+    out, flags = run_compiled(
+        _checked, arrays, core=fn, finite=len(finite), labels=bool(labels), **static
+    )
     xp = array_namespace(flags)
     if values_readable(xp, flags):
         for i, name in enumerate(finite):

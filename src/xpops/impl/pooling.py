@@ -16,7 +16,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from .._lib.compiled import call_compiled
+from .._lib.jax_eager import run_compiled
 from .._lib.namespace import array_namespace, can_mutate, device
 from .._lib.native import native_torch
 from .._lib.validation import check_real_floating
@@ -158,7 +158,7 @@ def max_pool2d(
         )
         return _from_nchw(out, data_format)
     static = (xp, axes, win.kernel, win.stride, win.dilation, win.out, win.pads())
-    return call_compiled(_max_pool, (x,), static)
+    return run_compiled(_max_pool, (x,), *static)
 
 
 def _max_pool(
@@ -211,7 +211,7 @@ def avg_pool2d(
         return _from_nchw(out, data_format)
     static = (xp, axes, win.kernel, win.stride, win.out, win.pads(),
               win.divisor(count_include_pad), data_format)
-    return call_compiled(_avg_pool, (x,), static)
+    return run_compiled(_avg_pool, (x,), *static)
 
 
 def _avg_pool(
@@ -276,7 +276,7 @@ def adaptive_avg_pool2d(x: Any, /, output_size: Any, *, data_format: str = "NCHW
     if (torch := native_torch(x)) is not None and 0 not in tuple(x.shape):
         out = torch.nn.functional.adaptive_avg_pool2d(_nchw(x, data_format), (oh, ow))
         return _from_nchw(out, data_format)
-    return call_compiled(_adaptive_avg_pool, (x,), (xp, size, (oh, ow), data_format))
+    return run_compiled(_adaptive_avg_pool, (x,), xp, size, (oh, ow), data_format)
 
 
 def _adaptive_avg_pool(x: Any, xp: Any, size: Pair, out: Pair, data_format: str) -> Any:
@@ -370,7 +370,7 @@ def squeeze_excitation(x: Any, params: Mapping[str, Any], /, *,
     channels = x.shape[1 if data_format == "NCHW" else 3]
     w1, b1, w2, b2 = _check_se_params(xp, x, params, channels)
     xp = array_namespace(x, w1, b1, w2, b2)
-    return call_compiled(_squeeze_excitation, (x, w1, b1, w2, b2), (xp, axes, data_format))
+    return run_compiled(_squeeze_excitation, (x, w1, b1, w2, b2), xp, axes, data_format)
 
 
 def _squeeze_excitation(
