@@ -49,7 +49,7 @@ def stop_gradient(x: Any) -> Any:
 
 
 def clamped_root(xp: Any, x: Any, *, root: bool, native: bool = True) -> tuple[Any, Any]:
-    """``(sqrt(max(x, 0)) if root else max(x, 0), row minima)`` of a 2-D ``x``.
+    """``(y, row minima of y)`` for ``y = sqrt(max(x, 0)) if root else max(x, 0)``, 2-D.
 
     ``x`` is consumed: the caller's own intermediate, which the NumPy and torch paths
     overwrite. On NumPy the steps run on blocks of rows that stay in cache, one memory
@@ -76,9 +76,11 @@ def clamped_root(xp: Any, x: Any, *, root: bool, native: bool = True) -> tuple[A
         x = x.sqrt_() if root else x.clamp_min_(0)  # in place: outside autograd
         return x, x.amin(dim=1)
     x = xp.maximum(x, xp.zeros((), dtype=x.dtype, device=device(x)))
+    if root:
+        x = xp.sqrt(x)
     minima = xp.min(x, axis=1) if x.shape[1] else xp.zeros(x.shape[0], dtype=x.dtype,
                                                              device=device(x))
-    return (xp.sqrt(x) if root else x), minima
+    return x, minima
 
 
 def set_masked(xp: Any, x: Any, mask: Any, values: Any) -> Any:
@@ -120,9 +122,17 @@ def set_pairs(xp: Any, x: Any, rows: Any, cols: Any, values: Any) -> Any:
         return x.at[rows, cols].set(values)
     if array_api_compat.is_torch_array(x):
         return x.index_put((rows, cols), values)
+    # standard: integer-array assignment is not in the standard; a one-hot over the
+    # entries (P x size) suits the small inputs that reach this fallback
     flat = xp.reshape(x, (-1,))
-    flat[rows * x.shape[1] + cols] = values
-    return xp.reshape(flat, x.shape)
+    where_to = rows * x.shape[1] + cols
+    hits = where_to[:, None] == xp.arange(flat.shape[0], dtype=where_to.dtype,
+                                          device=device(x))[None, :]
+    zero = xp.zeros((), dtype=x.dtype, device=device(x))
+    total = xp.sum(xp.where(hits, values[:, None], zero), axis=0)
+    count = xp.sum(xp.astype(hits, x.dtype), axis=0)
+    safe = xp.where(count > 0, count, xp.ones_like(count))
+    return xp.reshape(xp.where(count > 0, total / safe, flat), x.shape)
 
 
 def _strict_without_int64(xp: Any, x: Any) -> bool:
