@@ -20,6 +20,7 @@ from .impl.cross_entropy import (
     cross_entropy,
 )
 from .impl.curves import best_fbeta_threshold, fbeta_curve
+from .impl.nms import batched_nms, nms, nms_padded, soft_nms
 from .impl.segmentation import (
     MeanIoU,
     dice_from_confusion,
@@ -59,4 +60,8 @@ __all__ = [
     "box_convert",
     "box_area",
     "box_iou",
+    "nms",
+    "batched_nms",
+    "nms_padded",
+    "soft_nms",
 ]
