@@ -47,8 +47,10 @@ import struct
 from typing import Any
 
 from .._lib.control import while_loop
-from .._lib.namespace import array_namespace, default_int, device, is_concrete
+from .._lib.indexing import take_nonnegative
+from .._lib.namespace import array_namespace, as_array, default_int, device, is_concrete
 from .._lib.validation import check_choice, concrete_true
+from .curves import _index_device
 from .boxes import check_offset, safe_ratio, xyxy_boxes
 
 __all__ = ["nms", "batched_nms", "nms_padded", "soft_nms"]
@@ -152,8 +154,12 @@ def _sorted_candidates(xp: Any, scores: Any, score_threshold: float | None) -> A
     if score_threshold is None:
         return xp.argsort(scores, descending=True, stable=True)
     (idx,) = xp.nonzero(scores >= score_threshold)
-    order = xp.argsort(xp.take(scores, idx), descending=True, stable=True)
-    return xp.take(idx, order)
+    order = xp.argsort(_take(xp, scores, idx), descending=True, stable=True)
+    return _take(xp, idx, order)
+
+
+def _take(xp: Any, x: Any, indices: Any, /, *, axis: int = 0) -> Any:
+    return take_nonnegative(xp, x, indices, axis=axis)
 
 
 def _columns(xp: Any, xyxy: Any, offset: int) -> Any:
@@ -213,8 +219,8 @@ def _upper(xp: Any, b: int, dev: Any) -> Any:
 def _select(xp: Any, cols: Any, labels: Any, mask: Any) -> tuple[Any, Any, Any]:
     """The columns (and labels) where ``mask`` holds, and their indices."""
     (idx,) = xp.nonzero(mask)
-    picked = xp.take(cols, idx, axis=1)
-    return picked, None if labels is None else xp.take(labels, idx), idx
+    picked = _take(xp, cols, idx, axis=1)
+    return picked, None if labels is None else _take(xp, labels, idx), idx
 
 
 def _greedy(
@@ -234,7 +240,7 @@ def _greedy(
         keep = _resolve(xp, within, xp.ones((b,), dtype=xp.bool, device=dev))
         winners, win_lab, idx = _select(xp, head, lab, keep)
         k = idx.shape[0]
-        kept.append(xp.take(pos, idx))
+        kept.append(_take(xp, pos, idx))
         n_kept += k
         rest_n = cols.shape[1] - b
         if rest_n == 0 or (limit is not None and n_kept >= limit):
@@ -243,89 +249,110 @@ def _greedy(
         labels = None if labels is None else labels[b:]
         alive = ~xp.any(_exceeds(xp, winners, cols, t, offset, win_lab, labels), axis=0)
         cols, labels, idx = _select(xp, cols, labels, alive)
-        pos = xp.take(pos, idx)
+        pos = _take(xp, pos, idx)
         m = cols.shape[1]
         if not sparse_checked and m >= _SPARSE_MIN and (rest_n - m) * 8 < m:
             sparse_checked = True  # most survive: the pair sweep, if pairs are sparse
             plan = _sweep_plan(xp, cols, labels, offset)
             if plan is not None and plan[0] * 8 < m * m:
-                kept.append(xp.take(pos, _sparse_greedy(xp, cols, t, offset, plan)))
+                kept.append(_take(xp, pos, _sparse_greedy(xp, cols, t, offset, plan)))
                 break
         if 4 * k < b:  # few survive: bigger blocks, fewer rounds
             block = min(2 * block, _MAX_BLOCK)
     out = xp.concat(kept)
-    return out if limit is None else out[:limit]
+    return out if limit is None else out[: min(limit, out.shape[0])]
 
 
 # ------------------------------------------------------------------- phase 2: sparse
 
 
 def _window_plan(xp: Any, lo: Any, hi: Any, group: Any) -> tuple[int, Any, Any]:
-    """Candidate pairs along one axis: ``(count, order, window ends)``.
+    """Candidate pairs along one axis: ``(count, order, counts)``.
 
     In ``order`` (by group, then ``lo``), box ``order[p]`` may overlap only boxes
-    ``order[q]`` with ``p < q < end[p]``: same group and ``lo_q <= hi_p``.
+    ``order[q]`` with ``p < q <= p + counts[p]``: same group and ``lo_q <= hi_p``.
     """
     m = lo.shape[0]
     dev = device(lo)
     int_dtype = default_int(xp, dev)
     by_lo = xp.argsort(lo, stable=True)
-    lo_sorted = xp.take(lo, by_lo)
+    lo_sorted = _take(xp, lo, by_lo)
     if group is None:
         order = by_lo
-        end = xp.searchsorted(lo_sorted, xp.take(hi, order), side="right")
+        end = xp.searchsorted(lo_sorted, _take(xp, hi, order), side="right")
     else:
-        g = xp.take(group, by_lo)
+        g = _take(xp, group, by_lo)
         regroup = xp.argsort(g, stable=True)  # position in lo order = rank of lo
-        order = xp.take(by_lo, regroup)
-        gs = xp.take(g, regroup)
+        order = _take(xp, by_lo, regroup)
+        gs = _take(xp, g, regroup)
         dense = xp.cumulative_sum(xp.astype(gs[1:] != gs[:-1], int_dtype), include_initial=True)
         groups = int(dense[-1]) + 1
         if groups * (m + 1) >= xp.iinfo(int_dtype).max:
             return -1, order, order  # the composite key would overflow: no sweep
-        rank = xp.astype(regroup, int_dtype)
-        key = dense * m + rank  # sorted: by group, then by rank of lo
-        reach = xp.astype(xp.searchsorted(lo_sorted, xp.take(hi, order), side="right"), int_dtype)
-        end = xp.searchsorted(key, dense * m + reach, side="left")
+        key = dense * m + xp.astype(regroup, int_dtype)  # sorted: by group, then lo rank
+        reach = xp.searchsorted(lo_sorted, _take(xp, hi, order), side="right")
+        end = xp.searchsorted(key, dense * m + xp.astype(reach, int_dtype), side="left")
     counts = xp.astype(end, int_dtype) - xp.arange(1, m + 1, dtype=int_dtype, device=dev)
     counts = xp.clip(counts, min=0)
     return int(xp.sum(counts)), order, counts
 
 
-def _sweep_plan(xp: Any, cols: Any, labels: Any, offset: int) -> tuple[int, Any, Any] | None:
+def _sweep_plan(
+    xp: Any, cols: Any, labels: Any, offset: int
+) -> tuple[int, Any, Any, int] | None:
     """The sweep axis (x or y) with fewer candidate pairs, or None when neither works."""
     plans = [
-        _window_plan(xp, cols[axis, :], cols[axis + 2, :] + offset, labels)
+        (*_window_plan(xp, cols[axis, :], cols[axis + 2, :] + offset, labels), axis)
         for axis in (0, 1)
     ]
     plans = [p for p in plans if p[0] >= 0]
     return min(plans, key=lambda p: p[0]) if plans else None
 
 
+def _pair_chunks(xp: Any, counts: Any, total: int, chunk: int) -> Any:
+    """``(p, q)`` position pairs ``p < q <= p + counts[p]``, about ``chunk`` at a time."""
+    m = counts.shape[0]
+    dev = device(counts)
+    starts = xp.cumulative_sum(counts, include_initial=True)
+    p0 = 0
+    while p0 < m:  # a loop over chunks of pairs
+        goal = xp.asarray(int(starts[p0]) + chunk, dtype=starts.dtype, device=dev)
+        p1 = min(m, max(p0 + 1, int(xp.searchsorted(starts, goal, side="right")) - 1))
+        c = counts[p0:p1]
+        p = xp.repeat(xp.arange(p0, p1, dtype=counts.dtype, device=dev), c)
+        first = xp.repeat(starts[p0:p1] - starts[p0], c)
+        q = p + 1 + (xp.arange(p.shape[0], dtype=counts.dtype, device=dev) - first)
+        yield p, q
+        p0 = p1
+
+
 def _sparse_greedy(
-    xp: Any, cols: Any, t: float, offset: int, plan: tuple[int, Any, Any]
+    xp: Any, cols: Any, t: float, offset: int, plan: tuple[int, Any, Any, int]
 ) -> Any:
     """Positions kept by greedy NMS, from the suppression edges among candidate pairs."""
-    total, order, counts = plan
+    total, order, counts, axis = plan
     m = cols.shape[1]
     dev = device(cols)
     int_dtype = default_int(xp, dev)
-    starts = xp.cumulative_sum(counts, include_initial=True)
+    swept = _take(xp, cols, order, axis=1)
+    lo, hi = swept[1 - axis, :], swept[3 - axis, :]
     src_parts, dst_parts = [], []
-    chunk = max(_PAIR_CHUNK, 16 * m)
-    for first in range(0, total, chunk):  # a loop over chunks of pairs
-        k = xp.arange(first, min(first + chunk, total), dtype=int_dtype, device=dev)
-        p = xp.astype(xp.searchsorted(starts, k, side="right"), int_dtype) - 1
-        q = p + 1 + (k - xp.take(starts, p))
-        a, b = xp.take(order, p), xp.take(order, q)
-        hit = _iou(xp, xp.take(cols, a, axis=1), xp.take(cols, b, axis=1), offset) > t
-        src_parts.append(xp.minimum(a, b)[hit])
-        dst_parts.append(xp.maximum(a, b)[hit])
+    for p, q in _pair_chunks(xp, counts, total, max(_PAIR_CHUNK, 16 * m)):
+        # cheap rejection first: most candidate pairs are apart along the other axis
+        span = xp.minimum(_take(xp, hi, p), _take(xp, hi, q)) - xp.maximum(_take(xp, lo, p), _take(xp, lo, q))
+        if offset:
+            span = span + offset
+        (near,) = xp.nonzero(span > 0)
+        p, q = _take(xp, p, near), _take(xp, q, near)
+        hit = _iou(xp, _take(xp, swept, p, axis=1), _take(xp, swept, q, axis=1), offset) > t
+        a, b = _take(xp, order, p[hit]), _take(xp, order, q[hit])
+        src_parts.append(xp.minimum(a, b))
+        dst_parts.append(xp.maximum(a, b))
     if not src_parts or sum(s.shape[0] for s in src_parts) == 0:
         return xp.arange(m, dtype=int_dtype, device=dev)
     src, dst = xp.concat(src_parts), xp.concat(dst_parts)
     by_dst = xp.argsort(dst)
-    src, dst = xp.take(src, by_dst), xp.take(dst, by_dst)
+    src, dst = _take(xp, src, by_dst), _take(xp, dst, by_dst)
     nodes = xp.arange(m, dtype=dst.dtype, device=dev)
     lo = xp.searchsorted(dst, nodes, side="left")
     hi = xp.searchsorted(dst, nodes, side="right")
@@ -333,8 +360,8 @@ def _sparse_greedy(
 
     def body(state: tuple[Any, Any]) -> tuple[Any, Any]:
         keep, _ = state
-        hits = xp.cumulative_sum(xp.astype(xp.take(keep, src), int_dtype), include_initial=True)
-        new = (xp.take(hits, hi) - xp.take(hits, lo)) == 0
+        hits = xp.cumulative_sum(xp.astype(_take(xp, keep, src), int_dtype), include_initial=True)
+        new = (_take(xp, hits, hi) - _take(xp, hits, lo)) == 0
         return new, xp.any(new != keep)
 
     start = (xp.ones((m,), dtype=xp.bool, device=dev), xp.any(has_edges))
@@ -346,6 +373,26 @@ def _sparse_greedy(
 # --------------------------------------------------------------------------- public
 
 
+def _index_safe(xp: Any, fn: Any, *arrays: Any) -> Any:
+    """``fn(*arrays)`` on a device that holds the indices, results back on the inputs'.
+
+    array-api-strict's ``no_x64`` device rejects the int64 that its argsort and nonzero
+    return (see ``curves._index_device``): there the work runs on the default device.
+    """
+    home = device(arrays[0])
+    work = _index_device(xp, arrays[0])
+    if work is None:
+        return fn(*arrays)
+    out = fn(*(None if a is None else a.to_device(work) for a in arrays))
+
+    def back(x: Any) -> Any:
+        if xp.isdtype(x.dtype, "integral"):
+            x = xp.astype(x, default_int(xp, home))
+        return x.to_device(home)
+
+    return tuple(back(o) for o in out) if isinstance(out, tuple) else back(out)
+
+
 def _run(
     xp: Any, xyxy: Any, scores: Any, labels: Any, iou_threshold: Any,
     score_threshold: Any, max_output_size: Any, offset: Any,
@@ -354,19 +401,28 @@ def _run(
     s_thr = _optional_real(score_threshold, "score_threshold")
     limit = None if max_output_size is None else _count(max_output_size, "max_output_size")
     offset = check_offset(offset)
+    return _index_safe(
+        xp, lambda x, s, lab: _nms(xp, x, s, lab, t, s_thr, limit, offset), xyxy, scores, labels
+    )
+
+
+def _nms(
+    xp: Any, xyxy: Any, scores: Any, labels: Any, t: float, s_thr: float | None,
+    limit: int | None, offset: int,
+) -> Any:
     dev = device(xyxy)
     order = _sorted_candidates(xp, scores, s_thr)
     int_dtype = default_int(xp, dev)
     if order.shape[0] == 0 or limit == 0:
         return xp.zeros((0,), dtype=int_dtype, device=dev)
-    sorted_labels = None if labels is None else xp.take(labels, order)
-    cols = _columns(xp, xp.take(xyxy, order, axis=0), offset)
+    sorted_labels = None if labels is None else _take(xp, labels, order)
+    cols = _columns(xp, _take(xp, xyxy, order, axis=0), offset)
     kept = _greedy(xp, cols, sorted_labels, _strict_threshold(xp, xyxy.dtype, t), offset, limit)
-    return xp.astype(xp.take(order, kept), int_dtype)
+    return xp.astype(_take(xp, order, kept), int_dtype)
 
 
 def nms(
-    boxes: Any, scores: Any, iou_threshold: float, /, *, score_threshold: float | None = None,
+    boxes: Any, scores: Any, /, iou_threshold: float, *, score_threshold: float | None = None,
     max_output_size: int | None = None, offset: int = 0,
 ) -> Any:
     """Exact greedy non-maximum suppression; kept indices by decreasing score.
@@ -404,7 +460,7 @@ def nms(
 
 
 def batched_nms(
-    boxes: Any, scores: Any, labels: Any, iou_threshold: float, /, *,
+    boxes: Any, scores: Any, labels: Any, /, iou_threshold: float, *,
     score_threshold: float | None = None, max_output_size: int | None = None, offset: int = 0,
 ) -> Any:
     """Class-aware NMS: boxes suppress only boxes of the same label.
@@ -437,7 +493,7 @@ def _padded_block(n: int) -> int:
 
 
 def nms_padded(
-    boxes: Any, scores: Any, iou_threshold: float, /, *, max_output_size: int,
+    boxes: Any, scores: Any, /, iou_threshold: float, *, max_output_size: int,
     score_threshold: float | None = None, offset: int = 0,
 ) -> tuple[Any, Any]:
     """Greedy NMS with a static output size, for ``jax.jit``.
@@ -466,6 +522,14 @@ def nms_padded(
     s_thr = _optional_real(score_threshold, "score_threshold")
     size = _count(max_output_size, "max_output_size")
     offset = check_offset(offset)
+    return _index_safe(  # type: ignore[no-any-return]
+        xp, lambda x, sc: _padded(xp, x, sc, t, s_thr, size, offset), xyxy, scores
+    )
+
+
+def _padded(
+    xp: Any, xyxy: Any, scores: Any, t: float, s_thr: float | None, size: int, offset: int
+) -> tuple[Any, Any]:
     dev = device(xyxy)
     int_dtype = default_int(xp, dev)
     n = xyxy.shape[0]
@@ -474,8 +538,8 @@ def nms_padded(
                 xp.zeros((), dtype=int_dtype, device=dev))
     t = _strict_threshold(xp, xyxy.dtype, t)
     order = xp.argsort(scores, descending=True, stable=True)
-    cols = _columns(xp, xp.take(xyxy, order, axis=0), offset)
-    valid = (xp.take(scores, order) >= s_thr if s_thr is not None
+    cols = _columns(xp, _take(xp, xyxy, order, axis=0), offset)
+    valid = (_take(xp, scores, order) >= s_thr if s_thr is not None
              else xp.ones((n,), dtype=xp.bool, device=dev))
     block = _padded_block(n)
     keep_parts: list[Any] = []
@@ -494,9 +558,9 @@ def nms_padded(
     total = ranks[-1]
     slots = xp.arange(size, dtype=int_dtype, device=dev)
     at = xp.astype(xp.searchsorted(ranks, slots + 1, side="left"), int_dtype)
-    picked = xp.take(order, xp.clip(at, max=n - 1))
+    picked = _take(xp, order, xp.clip(at, max=n - 1))
     indices = xp.where(slots < total, xp.astype(picked, int_dtype), xp.asarray(-1, dtype=int_dtype, device=dev))
-    return indices, xp.minimum(total, xp.asarray(size, dtype=int_dtype, device=dev))
+    return indices, as_array(xp, xp.minimum(total, xp.asarray(size, dtype=int_dtype, device=dev)))
 
 
 def soft_nms(
@@ -537,11 +601,20 @@ def soft_nms(
     s_thr = _real(score_threshold, "score_threshold")
     check_choice(method, "method", SOFT_METHODS)
     offset = check_offset(offset)
+    return _index_safe(  # type: ignore[no-any-return]
+        xp, lambda x, sc: _soft(xp, x, sc, sigma, t, s_thr, method, offset), xyxy, scores
+    )
+
+
+def _soft(
+    xp: Any, xyxy: Any, scores: Any, sigma: float, t: float, s_thr: float, method: str,
+    offset: int,
+) -> tuple[Any, Any]:
     dev = device(xyxy)
     int_dtype = default_int(xp, dev)
     (idx,) = xp.nonzero(scores >= s_thr)
     idx = xp.astype(idx, int_dtype)
-    current, live = xp.take(scores, idx), _columns(xp, xp.take(xyxy, idx, axis=0), offset)
+    current, live = _take(xp, scores, idx), _columns(xp, _take(xp, xyxy, idx, axis=0), offset)
     picked, picked_scores = [], []
     t = _strict_threshold(xp, xyxy.dtype, t)
     while idx.shape[0] > 0:  # one round per kept box
@@ -550,7 +623,7 @@ def soft_nms(
         picked_scores.append(current[i:i + 1])
         best = live[:, i:i + 1]
         live, _, rest = _select(xp, live, None, xp.arange(idx.shape[0], device=dev) != i)
-        current, idx = xp.take(current, rest), xp.take(idx, rest)
+        current, idx = _take(xp, current, rest), _take(xp, idx, rest)
         iou = _iou(xp, best, live, offset)
         over = iou > t
         iou = xp.astype(iou, current.dtype)
@@ -559,7 +632,7 @@ def soft_nms(
         else:
             current = xp.where(over, current * (1 - iou), current)
         live, _, alive = _select(xp, live, None, current >= s_thr)
-        current, idx = xp.take(current, alive), xp.take(idx, alive)
+        current, idx = _take(xp, current, alive), _take(xp, idx, alive)
     if not picked:
         return xp.zeros((0,), dtype=int_dtype, device=dev), scores[:0]
     return xp.concat(picked), xp.concat(picked_scores)

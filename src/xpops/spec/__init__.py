@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import activations, classification, cross_entropy, curves, segmentation
+from . import activations, classification, cross_entropy, curves, nms, segmentation
 from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Property, Unsupported
 
 SPECS: dict[str, OpSpec] = {
@@ -13,6 +13,7 @@ SPECS: dict[str, OpSpec] = {
         *classification.SPECS,
         *curves.SPECS,
         *segmentation.SPECS,
+        *nms.SPECS,
     )
 }
 
