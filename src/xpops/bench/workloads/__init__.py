@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import logits, metrics
+from . import logits, metrics, nms
 from ._base import FULL_SIZE, Generator, Workload, scale_of, xpops_op
 
 __all__ = [
@@ -20,7 +20,7 @@ __all__ = [
     "scale_of", "xpops_op",
 ]
 
-FAMILIES = (logits, metrics)
+FAMILIES = (logits, metrics, nms)
 
 INPUTS: dict[str, Generator] = {k: v for f in FAMILIES for k, v in f.INPUTS.items()}
 DERIVED: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
