@@ -31,7 +31,7 @@ def while_loop(
     if native and any(_traced(x) for x in (flag, *state)):
         import jax
 
-        return jax.lax.while_loop(cond, body, state)  # type: ignore[no-any-return]
+        return jax.lax.while_loop(cond, body, state)
     while bool(flag):
         state = body(state)
         flag = cond(state)

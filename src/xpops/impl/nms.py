@@ -50,8 +50,8 @@ from .._lib.control import while_loop
 from .._lib.indexing import take_nonnegative
 from .._lib.namespace import array_namespace, as_array, default_int, device, is_concrete
 from .._lib.validation import check_choice, concrete_true
-from .curves import _index_device
 from .boxes import check_offset, safe_ratio, xyxy_boxes
+from .curves import _index_device
 
 __all__ = ["nms", "batched_nms", "nms_padded", "soft_nms"]
 
@@ -337,9 +337,10 @@ def _sparse_greedy(
     swept = _take(xp, cols, order, axis=1)
     lo, hi = swept[1 - axis, :], swept[3 - axis, :]
     src_parts, dst_parts = [], []
-    for p, q in _pair_chunks(xp, counts, total, max(_PAIR_CHUNK, 16 * m)):
+    for p, q in _pair_chunks(xp, counts, total, _PAIR_CHUNK):
         # cheap rejection first: most candidate pairs are apart along the other axis
-        span = xp.minimum(_take(xp, hi, p), _take(xp, hi, q)) - xp.maximum(_take(xp, lo, p), _take(xp, lo, q))
+        far = xp.maximum(_take(xp, lo, p), _take(xp, lo, q))
+        span = xp.minimum(_take(xp, hi, p), _take(xp, hi, q)) - far
         if offset:
             span = span + offset
         (near,) = xp.nonzero(span > 0)
@@ -522,7 +523,7 @@ def nms_padded(
     s_thr = _optional_real(score_threshold, "score_threshold")
     size = _count(max_output_size, "max_output_size")
     offset = check_offset(offset)
-    return _index_safe(  # type: ignore[no-any-return]
+    return _index_safe(
         xp, lambda x, sc: _padded(xp, x, sc, t, s_thr, size, offset), xyxy, scores
     )
 
@@ -559,7 +560,8 @@ def _padded(
     slots = xp.arange(size, dtype=int_dtype, device=dev)
     at = xp.astype(xp.searchsorted(ranks, slots + 1, side="left"), int_dtype)
     picked = _take(xp, order, xp.clip(at, max=n - 1))
-    indices = xp.where(slots < total, xp.astype(picked, int_dtype), xp.asarray(-1, dtype=int_dtype, device=dev))
+    pad = xp.asarray(-1, dtype=int_dtype, device=dev)
+    indices = xp.where(slots < total, xp.astype(picked, int_dtype), pad)
     return indices, as_array(xp, xp.minimum(total, xp.asarray(size, dtype=int_dtype, device=dev)))
 
 
@@ -588,8 +590,10 @@ def soft_nms(
     >>> boxes = xp.asarray([[0.0, 0, 10, 10], [0, 0, 10, 5], [20, 20, 30, 30]])
     >>> scores = xp.asarray([0.9, 0.8, 0.7])
     >>> idx, s = xpops.soft_nms(boxes, scores, method="linear")
-    >>> idx, s
-    (Array([0, 2, 1], dtype=array_api_strict.int64), Array([0.9, 0.7, 0.4], dtype=array_api_strict.float64))
+    >>> idx
+    Array([0, 2, 1], dtype=array_api_strict.int64)
+    >>> s
+    Array([0.9, 0.7, 0.4], dtype=array_api_strict.float64)
     """
     xp = array_namespace(boxes, scores)
     xyxy, scores = _boxes_scores(xp, boxes, scores)
@@ -601,7 +605,7 @@ def soft_nms(
     s_thr = _real(score_threshold, "score_threshold")
     check_choice(method, "method", SOFT_METHODS)
     offset = check_offset(offset)
-    return _index_safe(  # type: ignore[no-any-return]
+    return _index_safe(
         xp, lambda x, sc: _soft(xp, x, sc, sigma, t, s_thr, method, offset), xyxy, scores
     )
 

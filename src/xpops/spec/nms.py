@@ -126,9 +126,9 @@ def _boxes(draw: Any, n: int) -> tuple[np.ndarray, bool]:
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     layout = draw(st.sampled_from(["clusters", "uniform", "grid", "duplicates"]))
     if layout == "grid":  # integer coordinates: exact IoU values, IoU == t is reachable
-        xy = rng.integers(0, 12, size=(n, 2))
-        wh = rng.integers(0, 8, size=(n, 2))
-        return np.concatenate([xy, xy + wh], axis=1).astype(np.float64), True
+        corner = rng.integers(0, 12, size=(n, 2))
+        size = rng.integers(0, 8, size=(n, 2))
+        return np.concatenate([corner, corner + size], axis=1).astype(np.float64), True
     if layout == "clusters":
         centres = rng.uniform(0, 60, size=(draw(st.integers(1, 4)), 2))
         c = centres[rng.integers(0, len(centres), n)] + rng.normal(0, 2, size=(n, 2))
