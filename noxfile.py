@@ -69,6 +69,18 @@ def bench(session: nox.Session) -> None:
     session.run("xpops", "bench", *session.posargs)
 
 
+# torchvision 0.29.1 pins torch 2.14.1 (not TORCH_CPU) and is too large for CI: optional.
+PEERS = ["torch==2.14.1", "torchvision==0.29.1"]
+
+
+@nox.session
+def peers(session: nox.Session) -> None:
+    """NMS cross-checks against torchvision.ops (optional, not in .ci/run)."""
+    session.install(".[tests]", *PEERS)
+    session.run("pytest", "tests/test_nms.py", *session.posargs,
+                env={"XPOPS_BACKENDS": "numpy,torch"})
+
+
 def _require_gpu(session: nox.Session) -> None:
     if shutil.which("nvidia-smi") is None:
         session.skip("no NVIDIA GPU here (nvidia-smi not found): GPU backends not tested")

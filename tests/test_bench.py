@@ -51,7 +51,12 @@ METRIC_PEERS = {
     ("torch:cpu", "pairwise_distances", "torch.cdist"): None,
     ("numpy", "coco_evaluate", "faster_coco_eval COCOeval_faster"): 1.0,
     ("numpy", "coco_evaluate", "pycocotools COCOeval"): 0.125,
+    ("numpy", "nms", "classic NumPy greedy loop"): 0.5,
+    ("torch:cpu", "nms", "torchvision.ops.nms"): None,  # per workload: NMS_TV_TARGETS
+    ("torch:cpu", "batched_nms", "torchvision.ops.batched_nms"): 1.5,
 }
+ROWS_PER_PEER = {"confusion_matrix": 2, "nms": 6}  # workloads of the op with that peer
+NMS_TV_TARGETS = [1.0, 2.0, None, None, None, None]  # clustered 20000, uniform 5000
 METRIC_NEEDS = {  # peer -> the modules it needs, besides the backend's library
     "sklearn.metrics.confusion_matrix": ("sklearn",),
     "sklearn precision_recall_curve + F1 + argmax": ("sklearn",),
@@ -62,6 +67,8 @@ METRIC_NEEDS = {  # peer -> the modules it needs, besides the backend's library
     "sklearn euclidean_distances": ("sklearn",),
     "faster_coco_eval COCOeval_faster": ("faster_coco_eval",),
     "pycocotools COCOeval": ("pycocotools",),
+    "torchvision.ops.nms": ("torchvision",),
+    "torchvision.ops.batched_nms": ("torchvision",),
 }
 LOGITS_OPS = ("softmax", "log_softmax", "logsumexp", "sigmoid", "log_sigmoid", "cross_entropy",
               "binary_cross_entropy", "binary_cross_entropy_with_logits")
@@ -97,7 +104,7 @@ def _expected_rows() -> list[tuple[str, str, str]]:
     for backend, op, peer in METRIC_PEERS:
         needs = (backend_module[backend], *METRIC_NEEDS.get(peer, ()))
         if hasattr(xpops, op) and all(_installed(m) for m in needs):
-            rows += [(backend, op, peer)] * (2 if op == "confusion_matrix" else 1)
+            rows += [(backend, op, peer)] * ROWS_PER_PEER.get(op, 1)
     return sorted(rows)
 
 
@@ -105,6 +112,12 @@ def test_rows_cover_installed_backends_and_peers(results: list[BenchResult]) -> 
     assert set(BENCH_OPS) == {*LOGITS_OPS, *(op for _, op, _ in METRIC_PEERS)}
     got = sorted((r.backend, r.op, r.peer if r.op not in LOGITS_OPS else "") for r in results)
     assert got == _expected_rows()
+
+
+def test_nms_targets(results: list[BenchResult]) -> None:
+    targets = [r.target for r in results if r.peer == "torchvision.ops.nms"]
+    if targets:
+        assert sorted(targets, key=str) == sorted(NMS_TV_TARGETS, key=str)
 
 
 def test_fields(results: list[BenchResult]) -> None:
@@ -116,6 +129,8 @@ def test_fields(results: list[BenchResult]) -> None:
         if r.op in LOGITS_OPS:
             assert str(TINY) in r.workload
             assert r.target == TARGETED.get(r.backend, {}).get(r.op)
+        elif r.peer == "torchvision.ops.nms":
+            assert r.target in NMS_TV_TARGETS
         else:
             assert r.target == METRIC_PEERS[(r.backend, r.op, r.peer)]
         if r.target is None:

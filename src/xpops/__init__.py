@@ -71,6 +71,7 @@ from .impl.pooling import (
     max_pool2d,
     squeeze_excitation,
 )
+from .impl.nms import batched_nms, nms, nms_padded, soft_nms
 from .impl.segmentation import (
     MeanIoU,
     dice_from_confusion,
@@ -145,4 +146,8 @@ __all__ = [
     "logistic_regression_loss",
     "train_linear_classifier",
     "io",
+    "nms",
+    "batched_nms",
+    "nms_padded",
+    "soft_nms",
 ]

@@ -18,6 +18,7 @@ from . import (
     segmentation,
     voc,
 )
+from . import activations, classification, cross_entropy, curves, nms, segmentation
 from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Property, Unsupported
 
 SPECS: dict[str, OpSpec] = {
@@ -37,6 +38,7 @@ SPECS: dict[str, OpSpec] = {
         *pooling.SPECS,
         *neighbors.SPECS,
         *linear.SPECS,
+        *nms.SPECS,
     )
 }
 __all__ = [

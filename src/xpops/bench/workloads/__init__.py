@@ -23,6 +23,7 @@ from . import (
     neighbors,
     voc,
 )
+from . import logits, metrics, nms
 from ._base import FULL_SIZE, Generator, Workload, scale_of, xpops_op
 
 __all__ = [
@@ -41,6 +42,7 @@ FAMILIES = (
     neighbors,
     linear,
 )
+FAMILIES = (logits, metrics, nms)
 
 INPUTS: dict[str, Generator] = {k: v for f in FAMILIES for k, v in f.INPUTS.items()}
 DERIVED: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {

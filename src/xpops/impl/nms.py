@@ -1,0 +1,642 @@
+"""Non-maximum suppression: exact greedy NMS, class-aware, fixed-size (jit-able) and soft.
+
+Conventions (every op):
+
+- ``boxes`` are ``(N, 4)`` xyxy, validated and promoted by the box helpers of
+  :mod:`xpops.impl.boxes` (integers take the default float dtype, inverted boxes raise
+  ValueError, booleans TypeError); ``scores`` are ``(N,)`` real floating; NaN scores
+  raise ValueError wherever values are concrete.
+- IoU is computed in the boxes' dtype as ``inter / (area_i + area_j - inter)``, widths
+  and heights ``x2 - x1 + offset`` (0 where a pair's union is 0), exactly as
+  torchvision's kernel for ``offset=0``. A box is suppressed only when its IoU with a
+  kept box is strictly greater than ``iou_threshold``; the comparison is the real
+  ``iou > iou_threshold`` (float32 IoU against the double threshold, as torchvision),
+  not one against the threshold rounded to float32.
+- Candidates are visited by decreasing score; equal scores in input order (a stable
+  sort), on every backend. ``score_threshold`` discards ``score < score_threshold``
+  first.
+- Indices are int64 (the default integer dtype where int64 is unavailable: JAX
+  without x64), on the device of ``boxes``.
+
+Algorithm of :func:`nms` and :func:`batched_nms` (exact, no N x N matrix). The greedy
+result over sorted boxes is the unique fixed point of "keep i unless a kept j < i
+overlaps it above the threshold", and it is found in two phases:
+
+1. *Blocked*: take the next ``B`` candidates, resolve them among themselves (a ``B x
+   B`` suppression matrix, iterated to its fixed point, which takes as many rounds as
+   the block's longest suppression chain), then drop every later candidate that a box
+   kept in this block suppresses (``kept x rest``) and compact. Fast when few survive
+   (clusters die in a few blocks); its cost is about ``kept x N``.
+2. *Sparse*, once a block suppresses few of the rest (most boxes survive): candidate
+   pairs are those whose extents overlap along x (or y, whichever gives fewer), found
+   by a sort and ``searchsorted`` sweep and generated in chunks; their IoU gives the
+   suppression edges, and the same fixed point is iterated over the edge list with
+   segment counts (a cumulative sum over edges sorted by target). Cost about the
+   number of overlapping pairs, not ``N^2``.
+
+Everything after phase 1 only needs the remaining candidates, since they already
+survived every box kept before them. Python loops run over blocks, pair chunks and
+fixed-point rounds, never over boxes or pairs; memory stays O(N * block).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import struct
+from typing import Any
+
+from .._lib.control import while_loop
+from .._lib.indexing import take_nonnegative
+from .._lib.namespace import array_namespace, as_array, default_int, device, is_concrete
+from .._lib.validation import check_choice, concrete_true
+from .boxes import check_offset, safe_ratio, xyxy_boxes
+from .curves import _index_device
+
+__all__ = ["nms", "batched_nms", "nms_padded", "soft_nms"]
+
+SOFT_METHODS = ("gaussian", "linear")
+
+_FIRST_BLOCK = 64  # candidates resolved together in phase 1 (grows while few survive)
+_MAX_BLOCK = 1024
+_SPARSE_MIN = 512  # fewer remaining candidates than this stay in phase 1
+_PAIR_CHUNK = 1 << 20  # candidate pairs evaluated at once in phase 2
+
+
+# ------------------------------------------------------------------------ validation
+
+
+def _real(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        msg = f"`{name}` must be a real number, got {value!r}"
+        raise TypeError(msg)
+    out = float(value)
+    if math.isnan(out):
+        msg = f"`{name}` must not be NaN"
+        raise ValueError(msg)
+    return out
+
+
+def _optional_real(value: Any, name: str) -> float | None:
+    return None if value is None else _real(value, name)
+
+
+def _count(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        msg = f"`{name}` must be an int, got {value!r}"
+        raise TypeError(msg)
+    if value < 0:
+        msg = f"`{name}` must be non-negative, got {value}"
+        raise ValueError(msg)
+    return int(value)
+
+
+def _boxes_scores(xp: Any, boxes: Any, scores: Any) -> tuple[Any, Any]:
+    """``(N, 4)`` xyxy floating boxes and ``(N,)`` floating scores without NaN."""
+    xyxy = xyxy_boxes(xp, boxes, fmt="xyxy", name="boxes")
+    if xyxy.ndim != 2:
+        msg = f"`boxes` must have shape (N, 4), got boxes.shape={tuple(boxes.shape)}"
+        raise ValueError(msg)
+    if not xp.isdtype(scores.dtype, "real floating"):
+        msg = f"`scores` must have a real floating dtype, got {scores.dtype}"
+        raise TypeError(msg)
+    n = xyxy.shape[0]
+    if tuple(scores.shape) != (n,):
+        msg = (
+            f"`scores` must have shape (N,) = ({n},) to match boxes.shape="
+            f"{tuple(boxes.shape)}, got scores.shape={tuple(scores.shape)}"
+        )
+        raise ValueError(msg)
+    if is_concrete(scores) and n and concrete_true(xp.any(xp.isnan(scores))):
+        msg = "`scores` holds NaN; NMS needs an order of the scores"
+        raise ValueError(msg)
+    return xyxy, scores
+
+
+def _labels(xp: Any, labels: Any, n: int) -> Any:
+    if xp.isdtype(labels.dtype, "bool") or not xp.isdtype(labels.dtype, "integral"):
+        msg = f"`labels` must have an integer dtype, got {labels.dtype}"
+        raise TypeError(msg)
+    if tuple(labels.shape) != (n,):
+        msg = f"`labels` must have shape ({n},) like scores, got labels.shape={tuple(labels.shape)}"
+        raise ValueError(msg)
+    return labels
+
+
+def _strict_threshold(xp: Any, dtype: Any, t: float) -> float:
+    """The value ``c`` of ``dtype`` with ``x > c`` <=> ``x > t`` (real) for every ``x``.
+
+    Namespaces compare a float32 array with a Python float in float32, rounding ``t``;
+    torchvision compares in double. Rounding down to the nearest value of ``dtype``
+    gives the double comparison's answer in any namespace.
+    """
+    code = {16: "e", 32: "f"}.get(xp.finfo(dtype).bits)
+    if code is None or not -1e4 < t < 1e4:
+        return t
+    c: float = struct.unpack(code, struct.pack(code, t))[0]
+    if c > t:  # step down one unit in the last place of ``dtype``
+        bits = struct.unpack({"e": "H", "f": "I"}[code], struct.pack(code, c))[0]
+        if c > 0:
+            bits -= 1
+        elif c < 0:
+            bits += 1
+        else:  # -smallest subnormal
+            bits = 0x8001 if code == "e" else 0x80000001
+        c = struct.unpack(code, struct.pack({"e": "H", "f": "I"}[code], bits))[0]
+    return c
+
+
+# ------------------------------------------------------------------------ building blocks
+
+
+def _sorted_candidates(xp: Any, scores: Any, score_threshold: float | None) -> Any:
+    """Indices of the candidates by decreasing score, equal scores in input order."""
+    if score_threshold is None:
+        return xp.argsort(scores, descending=True, stable=True)
+    (idx,) = xp.nonzero(scores >= score_threshold)
+    order = xp.argsort(_take(xp, scores, idx), descending=True, stable=True)
+    return _take(xp, idx, order)
+
+
+def _take(xp: Any, x: Any, indices: Any, /, *, axis: int = 0) -> Any:
+    return take_nonnegative(xp, x, indices, axis=axis)
+
+
+def _columns(xp: Any, xyxy: Any, offset: int) -> Any:
+    """``(5, N)``: x1, y1, x2, y2 and area as contiguous rows (broadcasting strided
+    columns of an ``(N, 4)`` array is several times slower on torch)."""
+    x1, y1, x2, y2 = (xyxy[:, i] for i in range(4))
+    if offset:
+        area = (x2 - x1 + offset) * (y2 - y1 + offset)
+    else:
+        area = (x2 - x1) * (y2 - y1)
+    return xp.stack((x1, y1, x2, y2, area))
+
+
+def _iou(xp: Any, a: Any, b: Any, offset: int) -> Any:
+    """IoU of columns ``a (5, ...)`` and ``b (5, ...)`` (broadcast), as torchvision computes
+    it: ``inter / (area_a + area_b - inter)``, 0 where the union is 0."""
+    w = xp.minimum(a[2, ...], b[2, ...]) - xp.maximum(a[0, ...], b[0, ...])
+    h = xp.minimum(a[3, ...], b[3, ...]) - xp.maximum(a[1, ...], b[1, ...])
+    if offset:
+        w, h = w + offset, h + offset
+    inter = xp.clip(w, min=0) * xp.clip(h, min=0)
+    return safe_ratio(xp, inter, a[4, ...] + b[4, ...] - inter)
+
+
+def _exceeds(xp: Any, a: Any, b: Any, t: float, offset: int, la: Any, lb: Any) -> Any:
+    """``IoU(a_i, b_j) > t`` for columns ``a (5, n)``, ``b (5, m)``; same labels only."""
+    hit = _iou(xp, a[:, :, None], b[:, None, :], offset) > t
+    if la is not None:
+        hit = hit & (la[:, None] == lb[None, :])
+    return hit
+
+
+def _resolve(xp: Any, suppresses: Any, candidate: Any) -> Any:
+    """Greedy keep mask of a block: ``suppresses[j, i]`` (j before i) and candidates.
+
+    Iterates ``keep = candidate & ~any_j(keep[j] & suppresses[j, i])`` from "all kept":
+    after round r every box whose suppression chain is at most r long is final, so the
+    loop stops at the greedy answer (the map's only fixed point).
+    """
+
+    def body(state: tuple[Any, Any]) -> tuple[Any, Any]:
+        keep, _ = state
+        new = candidate & ~xp.any(suppresses & keep[:, None], axis=0)
+        return new, xp.any(new != keep)
+
+    changed = xp.asarray(True, device=device(candidate))
+    keep, _ = while_loop(lambda state: state[1], body, (candidate, changed))
+    return keep
+
+
+def _upper(xp: Any, b: int, dev: Any) -> Any:
+    """``(b, b)`` mask of the pairs ``j < i`` (row j, column i)."""
+    r = xp.arange(b, device=dev)
+    return r[:, None] < r[None, :]
+
+
+def _select(xp: Any, cols: Any, labels: Any, mask: Any) -> tuple[Any, Any, Any]:
+    """The columns (and labels) where ``mask`` holds, and their indices."""
+    (idx,) = xp.nonzero(mask)
+    picked = _take(xp, cols, idx, axis=1)
+    return picked, None if labels is None else _take(xp, labels, idx), idx
+
+
+def _greedy(
+    xp: Any, cols: Any, labels: Any, t: float, offset: int, limit: int | None
+) -> Any:
+    """Positions (ascending) kept by greedy NMS over columns ``(5, m)`` in the given order."""
+    dev = device(cols)
+    pos = xp.arange(cols.shape[1], dtype=default_int(xp, dev), device=dev)
+    kept: list[Any] = []
+    n_kept = 0
+    block = _FIRST_BLOCK
+    sparse_checked = t < 0  # a negative threshold suppresses disjoint boxes: no sweep
+    while cols.shape[1] > 0:
+        b = min(block, cols.shape[1])
+        head, lab = cols[:, :b], None if labels is None else labels[:b]
+        within = _exceeds(xp, head, head, t, offset, lab, lab) & _upper(xp, b, dev)
+        keep = _resolve(xp, within, xp.ones((b,), dtype=xp.bool, device=dev))
+        winners, win_lab, idx = _select(xp, head, lab, keep)
+        k = idx.shape[0]
+        kept.append(_take(xp, pos, idx))
+        n_kept += k
+        rest_n = cols.shape[1] - b
+        if rest_n == 0 or (limit is not None and n_kept >= limit):
+            break
+        cols, pos = cols[:, b:], pos[b:]
+        labels = None if labels is None else labels[b:]
+        alive = ~xp.any(_exceeds(xp, winners, cols, t, offset, win_lab, labels), axis=0)
+        cols, labels, idx = _select(xp, cols, labels, alive)
+        pos = _take(xp, pos, idx)
+        m = cols.shape[1]
+        if not sparse_checked and m >= _SPARSE_MIN and (rest_n - m) * 8 < m:
+            sparse_checked = True  # most survive: the pair sweep, if pairs are sparse
+            plan = _sweep_plan(xp, cols, labels, offset)
+            if plan is not None and plan[0] * 8 < m * m:
+                kept.append(_take(xp, pos, _sparse_greedy(xp, cols, t, offset, plan)))
+                break
+        if 4 * k < b:  # few survive: bigger blocks, fewer rounds
+            block = min(2 * block, _MAX_BLOCK)
+    out = xp.concat(kept)
+    return out if limit is None else out[: min(limit, out.shape[0])]
+
+
+# ------------------------------------------------------------------- phase 2: sparse
+
+
+def _window_plan(xp: Any, lo: Any, hi: Any, group: Any) -> tuple[int, Any, Any]:
+    """Candidate pairs along one axis: ``(count, order, counts)``.
+
+    In ``order`` (by group, then ``lo``), box ``order[p]`` may overlap only boxes
+    ``order[q]`` with ``p < q <= p + counts[p]``: same group and ``lo_q <= hi_p``.
+    """
+    m = lo.shape[0]
+    dev = device(lo)
+    int_dtype = default_int(xp, dev)
+    by_lo = xp.argsort(lo, stable=True)
+    lo_sorted = _take(xp, lo, by_lo)
+    if group is None:
+        order = by_lo
+        end = xp.searchsorted(lo_sorted, _take(xp, hi, order), side="right")
+    else:
+        g = _take(xp, group, by_lo)
+        regroup = xp.argsort(g, stable=True)  # position in lo order = rank of lo
+        order = _take(xp, by_lo, regroup)
+        gs = _take(xp, g, regroup)
+        dense = xp.cumulative_sum(xp.astype(gs[1:] != gs[:-1], int_dtype), include_initial=True)
+        groups = int(dense[-1]) + 1
+        if groups * (m + 1) >= xp.iinfo(int_dtype).max:
+            return -1, order, order  # the composite key would overflow: no sweep
+        key = dense * m + xp.astype(regroup, int_dtype)  # sorted: by group, then lo rank
+        reach = xp.searchsorted(lo_sorted, _take(xp, hi, order), side="right")
+        end = xp.searchsorted(key, dense * m + xp.astype(reach, int_dtype), side="left")
+    counts = xp.astype(end, int_dtype) - xp.arange(1, m + 1, dtype=int_dtype, device=dev)
+    counts = xp.clip(counts, min=0)
+    return int(xp.sum(counts)), order, counts
+
+
+def _sweep_plan(
+    xp: Any, cols: Any, labels: Any, offset: int
+) -> tuple[int, Any, Any, int] | None:
+    """The sweep axis (x or y) with fewer candidate pairs, or None when neither works."""
+    plans = [
+        (*_window_plan(xp, cols[axis, :], cols[axis + 2, :] + offset, labels), axis)
+        for axis in (0, 1)
+    ]
+    plans = [p for p in plans if p[0] >= 0]
+    return min(plans, key=lambda p: p[0]) if plans else None
+
+
+def _pair_chunks(xp: Any, counts: Any, total: int, chunk: int) -> Any:
+    """``(p, q)`` position pairs ``p < q <= p + counts[p]``, about ``chunk`` at a time."""
+    m = counts.shape[0]
+    dev = device(counts)
+    starts = xp.cumulative_sum(counts, include_initial=True)
+    p0 = 0
+    while p0 < m:  # a loop over chunks of pairs
+        goal = xp.asarray(int(starts[p0]) + chunk, dtype=starts.dtype, device=dev)
+        p1 = min(m, max(p0 + 1, int(xp.searchsorted(starts, goal, side="right")) - 1))
+        c = counts[p0:p1]
+        p = xp.repeat(xp.arange(p0, p1, dtype=counts.dtype, device=dev), c)
+        first = xp.repeat(starts[p0:p1] - starts[p0], c)
+        q = p + 1 + (xp.arange(p.shape[0], dtype=counts.dtype, device=dev) - first)
+        yield p, q
+        p0 = p1
+
+
+def _sparse_greedy(
+    xp: Any, cols: Any, t: float, offset: int, plan: tuple[int, Any, Any, int]
+) -> Any:
+    """Positions kept by greedy NMS, from the suppression edges among candidate pairs."""
+    total, order, counts, axis = plan
+    m = cols.shape[1]
+    dev = device(cols)
+    int_dtype = default_int(xp, dev)
+    swept = _take(xp, cols, order, axis=1)
+    lo, hi = swept[1 - axis, :], swept[3 - axis, :]
+    src_parts, dst_parts = [], []
+    for p, q in _pair_chunks(xp, counts, total, _PAIR_CHUNK):
+        # cheap rejection first: most candidate pairs are apart along the other axis
+        far = xp.maximum(_take(xp, lo, p), _take(xp, lo, q))
+        span = xp.minimum(_take(xp, hi, p), _take(xp, hi, q)) - far
+        if offset:
+            span = span + offset
+        (near,) = xp.nonzero(span > 0)
+        p, q = _take(xp, p, near), _take(xp, q, near)
+        hit = _iou(xp, _take(xp, swept, p, axis=1), _take(xp, swept, q, axis=1), offset) > t
+        a, b = _take(xp, order, p[hit]), _take(xp, order, q[hit])
+        src_parts.append(xp.minimum(a, b))
+        dst_parts.append(xp.maximum(a, b))
+    if not src_parts or sum(s.shape[0] for s in src_parts) == 0:
+        return xp.arange(m, dtype=int_dtype, device=dev)
+    src, dst = xp.concat(src_parts), xp.concat(dst_parts)
+    by_dst = xp.argsort(dst)
+    src, dst = _take(xp, src, by_dst), _take(xp, dst, by_dst)
+    nodes = xp.arange(m, dtype=dst.dtype, device=dev)
+    lo = xp.searchsorted(dst, nodes, side="left")
+    hi = xp.searchsorted(dst, nodes, side="right")
+    has_edges = hi > lo
+
+    def body(state: tuple[Any, Any]) -> tuple[Any, Any]:
+        keep, _ = state
+        hits = xp.cumulative_sum(xp.astype(_take(xp, keep, src), int_dtype), include_initial=True)
+        new = (_take(xp, hits, hi) - _take(xp, hits, lo)) == 0
+        return new, xp.any(new != keep)
+
+    start = (xp.ones((m,), dtype=xp.bool, device=dev), xp.any(has_edges))
+    keep, _ = while_loop(lambda state: state[1], body, start)
+    (out,) = xp.nonzero(keep)
+    return out
+
+
+# --------------------------------------------------------------------------- public
+
+
+def _index_safe(xp: Any, fn: Any, *arrays: Any) -> Any:
+    """``fn(*arrays)`` on a device that holds the indices, results back on the inputs'.
+
+    array-api-strict's ``no_x64`` device rejects the int64 that its argsort and nonzero
+    return (see ``curves._index_device``): there the work runs on the default device.
+    """
+    home = device(arrays[0])
+    work = _index_device(xp, arrays[0])
+    if work is None:
+        return fn(*arrays)
+    out = fn(*(None if a is None else a.to_device(work) for a in arrays))
+
+    def back(x: Any) -> Any:
+        if xp.isdtype(x.dtype, "integral"):
+            x = xp.astype(x, default_int(xp, home))
+        return x.to_device(home)
+
+    return tuple(back(o) for o in out) if isinstance(out, tuple) else back(out)
+
+
+def _run(
+    xp: Any, xyxy: Any, scores: Any, labels: Any, iou_threshold: Any,
+    score_threshold: Any, max_output_size: Any, offset: Any,
+) -> Any:
+    t = _real(iou_threshold, "iou_threshold")
+    s_thr = _optional_real(score_threshold, "score_threshold")
+    limit = None if max_output_size is None else _count(max_output_size, "max_output_size")
+    offset = check_offset(offset)
+    return _index_safe(
+        xp, lambda x, s, lab: _nms(xp, x, s, lab, t, s_thr, limit, offset), xyxy, scores, labels
+    )
+
+
+def _nms(
+    xp: Any, xyxy: Any, scores: Any, labels: Any, t: float, s_thr: float | None,
+    limit: int | None, offset: int,
+) -> Any:
+    dev = device(xyxy)
+    order = _sorted_candidates(xp, scores, s_thr)
+    int_dtype = default_int(xp, dev)
+    if order.shape[0] == 0 or limit == 0:
+        return xp.zeros((0,), dtype=int_dtype, device=dev)
+    sorted_labels = None if labels is None else _take(xp, labels, order)
+    cols = _columns(xp, _take(xp, xyxy, order, axis=0), offset)
+    kept = _greedy(xp, cols, sorted_labels, _strict_threshold(xp, xyxy.dtype, t), offset, limit)
+    return xp.astype(_take(xp, order, kept), int_dtype)
+
+
+def nms(
+    boxes: Any, scores: Any, /, iou_threshold: float, *, score_threshold: float | None = None,
+    max_output_size: int | None = None, offset: int = 0,
+) -> Any:
+    """Exact greedy non-maximum suppression; kept indices by decreasing score.
+
+    Parameters
+    ----------
+    boxes : array ``(N, 4)``, xyxy, real floating or integer (promoted).
+    scores : array ``(N,)``, real floating, no NaN.
+    iou_threshold : float
+        A box is suppressed when its IoU with a kept box is strictly greater.
+    score_threshold : float, optional
+        Boxes with ``score < score_threshold`` are discarded first.
+    max_output_size : int, optional
+        At most this many indices (the first ones).
+    offset : {0, 1}
+        Added to every width and height (1: the legacy pixel-inclusive convention).
+
+    Returns
+    -------
+    array ``(K,)`` of int64 indices into ``boxes``, by decreasing score, equal scores in
+    input order. Equal to ``torchvision.ops.nms`` where no scores tie.
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> import xpops
+    >>> boxes = xp.asarray([[0.0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30]])
+    >>> scores = xp.asarray([0.9, 0.8, 0.7])
+    >>> xpops.nms(boxes, scores, 0.5)
+    Array([0, 2], dtype=array_api_strict.int64)
+    """
+    xp = array_namespace(boxes, scores)
+    xyxy, scores = _boxes_scores(xp, boxes, scores)
+    return _run(xp, xyxy, scores, None, iou_threshold, score_threshold, max_output_size, offset)
+
+
+def batched_nms(
+    boxes: Any, scores: Any, labels: Any, /, iou_threshold: float, *,
+    score_threshold: float | None = None, max_output_size: int | None = None, offset: int = 0,
+) -> Any:
+    """Class-aware NMS: boxes suppress only boxes of the same label.
+
+    Equal to :func:`nms` run on each label's boxes, the kept indices merged by decreasing
+    score (equal scores in input order). Labels are compared, never folded into the
+    coordinates, so large coordinates lose no precision. ``labels`` is an integer
+    ``(N,)`` array; the other arguments are as in :func:`nms` (``max_output_size``
+    applies to the merged list).
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> import xpops
+    >>> boxes = xp.asarray([[0.0, 0, 10, 10], [1, 1, 11, 11], [1, 1, 11, 11]])
+    >>> scores = xp.asarray([0.9, 0.8, 0.7])
+    >>> labels = xp.asarray([0, 0, 1])
+    >>> xpops.batched_nms(boxes, scores, labels, 0.5)
+    Array([0, 2], dtype=array_api_strict.int64)
+    """
+    xp = array_namespace(boxes, scores, labels)
+    xyxy, scores = _boxes_scores(xp, boxes, scores)
+    labels = _labels(xp, labels, xyxy.shape[0])
+    return _run(xp, xyxy, scores, labels, iou_threshold, score_threshold, max_output_size,
+                offset)
+
+
+def _padded_block(n: int) -> int:
+    return max(64, -(-n // 64))  # at most 64 blocks: unrolled when traced
+
+
+def nms_padded(
+    boxes: Any, scores: Any, /, iou_threshold: float, *, max_output_size: int,
+    score_threshold: float | None = None, offset: int = 0,
+) -> tuple[Any, Any]:
+    """Greedy NMS with a static output size, for ``jax.jit``.
+
+    Returns ``(indices, num_valid)``: ``indices`` has exactly ``max_output_size``
+    int64 entries, the first ``num_valid`` equal to
+    ``nms(boxes, scores, iou_threshold, score_threshold=..., offset=...)[:max_output_size]``
+    and the rest ``-1``; ``num_valid`` is a 0-d integer array. Shapes depend only on
+    ``N`` and ``max_output_size``, so the op runs under ``jax.jit``
+    (TensorFlow's ``non_max_suppression_padded``). Each block of sorted boxes is
+    compared with every earlier box (O(N^2) work, O(N * block) memory).
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> import xpops
+    >>> boxes = xp.asarray([[0.0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30]])
+    >>> scores = xp.asarray([0.9, 0.8, 0.7])
+    >>> idx, num_valid = xpops.nms_padded(boxes, scores, 0.5, max_output_size=3)
+    >>> idx, num_valid
+    (Array([ 0,  2, -1], dtype=array_api_strict.int64), Array(2, dtype=array_api_strict.int64))
+    """
+    xp = array_namespace(boxes, scores)
+    xyxy, scores = _boxes_scores(xp, boxes, scores)
+    t = _real(iou_threshold, "iou_threshold")
+    s_thr = _optional_real(score_threshold, "score_threshold")
+    size = _count(max_output_size, "max_output_size")
+    offset = check_offset(offset)
+    return _index_safe(
+        xp, lambda x, sc: _padded(xp, x, sc, t, s_thr, size, offset), xyxy, scores
+    )
+
+
+def _padded(
+    xp: Any, xyxy: Any, scores: Any, t: float, s_thr: float | None, size: int, offset: int
+) -> tuple[Any, Any]:
+    dev = device(xyxy)
+    int_dtype = default_int(xp, dev)
+    n = xyxy.shape[0]
+    if n == 0 or size == 0:
+        return (xp.full((size,), -1, dtype=int_dtype, device=dev),
+                xp.zeros((), dtype=int_dtype, device=dev))
+    t = _strict_threshold(xp, xyxy.dtype, t)
+    order = xp.argsort(scores, descending=True, stable=True)
+    cols = _columns(xp, _take(xp, xyxy, order, axis=0), offset)
+    valid = (_take(xp, scores, order) >= s_thr if s_thr is not None
+             else xp.ones((n,), dtype=xp.bool, device=dev))
+    block = _padded_block(n)
+    keep_parts: list[Any] = []
+    for start in range(0, n, block):  # a static loop over blocks
+        stop = min(start + block, n)
+        head = cols[:, start:stop]
+        candidate = valid[start:stop]
+        if start:
+            earlier = xp.concat(keep_parts)
+            hit = _exceeds(xp, cols[:, :start], head, t, offset, None, None)
+            candidate = candidate & ~xp.any(hit & earlier[:, None], axis=0)
+        within = _exceeds(xp, head, head, t, offset, None, None) & _upper(xp, stop - start, dev)
+        keep_parts.append(_resolve(xp, within, candidate))
+    keep = xp.concat(keep_parts)
+    ranks = xp.cumulative_sum(xp.astype(keep, int_dtype))
+    total = ranks[-1]
+    slots = xp.arange(size, dtype=int_dtype, device=dev)
+    at = xp.astype(xp.searchsorted(ranks, slots + 1, side="left"), int_dtype)
+    picked = _take(xp, order, xp.clip(at, max=n - 1))
+    pad = xp.asarray(-1, dtype=int_dtype, device=dev)
+    indices = xp.where(slots < total, xp.astype(picked, int_dtype), pad)
+    return indices, as_array(xp, xp.minimum(total, xp.asarray(size, dtype=int_dtype, device=dev)))
+
+
+def soft_nms(
+    boxes: Any, scores: Any, /, *, sigma: float = 0.5, iou_threshold: float = 0.3,
+    score_threshold: float = 0.001, method: str = "gaussian", offset: int = 0,
+) -> tuple[Any, Any]:
+    """Soft-NMS (Bodla et al., 2017): decay overlapping scores instead of dropping boxes.
+
+    Boxes with ``score < score_threshold`` are discarded first. Then repeatedly the box
+    with the highest current score is selected (equal scores: the lowest input index)
+    and every remaining box's score is multiplied by ``exp(-iou**2 / sigma)``
+    (``"gaussian"``) or, only where ``iou > iou_threshold``, by ``1 - iou``
+    (``"linear"``), IoU with the selected box; a box whose decayed score falls below
+    ``score_threshold`` is dropped. The loop runs once per kept box.
+
+    Returns
+    -------
+    ``(indices, scores)``: int64 indices in selection order, which is by decreasing
+    decayed score, and their decayed scores (dtype of ``scores``).
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> import xpops
+    >>> boxes = xp.asarray([[0.0, 0, 10, 10], [0, 0, 10, 5], [20, 20, 30, 30]])
+    >>> scores = xp.asarray([0.9, 0.8, 0.7])
+    >>> idx, s = xpops.soft_nms(boxes, scores, method="linear")
+    >>> idx
+    Array([0, 2, 1], dtype=array_api_strict.int64)
+    >>> s
+    Array([0.9, 0.7, 0.4], dtype=array_api_strict.float64)
+    """
+    xp = array_namespace(boxes, scores)
+    xyxy, scores = _boxes_scores(xp, boxes, scores)
+    sigma = _real(sigma, "sigma")
+    if not sigma > 0:
+        msg = f"`sigma` must be positive, got {sigma}"
+        raise ValueError(msg)
+    t = _real(iou_threshold, "iou_threshold")
+    s_thr = _real(score_threshold, "score_threshold")
+    check_choice(method, "method", SOFT_METHODS)
+    offset = check_offset(offset)
+    return _index_safe(
+        xp, lambda x, sc: _soft(xp, x, sc, sigma, t, s_thr, method, offset), xyxy, scores
+    )
+
+
+def _soft(
+    xp: Any, xyxy: Any, scores: Any, sigma: float, t: float, s_thr: float, method: str,
+    offset: int,
+) -> tuple[Any, Any]:
+    dev = device(xyxy)
+    int_dtype = default_int(xp, dev)
+    (idx,) = xp.nonzero(scores >= s_thr)
+    idx = xp.astype(idx, int_dtype)
+    current, live = _take(xp, scores, idx), _columns(xp, _take(xp, xyxy, idx, axis=0), offset)
+    picked, picked_scores = [], []
+    t = _strict_threshold(xp, xyxy.dtype, t)
+    while idx.shape[0] > 0:  # one round per kept box
+        i = int(xp.argmax(current))  # the first maximum: ties go to the lowest index
+        picked.append(idx[i:i + 1])
+        picked_scores.append(current[i:i + 1])
+        best = live[:, i:i + 1]
+        live, _, rest = _select(xp, live, None, xp.arange(idx.shape[0], device=dev) != i)
+        current, idx = _take(xp, current, rest), _take(xp, idx, rest)
+        iou = _iou(xp, best, live, offset)
+        over = iou > t
+        iou = xp.astype(iou, current.dtype)
+        if method == "gaussian":
+            current = current * xp.exp(-(iou * iou) / sigma)
+        else:
+            current = xp.where(over, current * (1 - iou), current)
+        live, _, alive = _select(xp, live, None, current >= s_thr)
+        current, idx = _take(xp, current, alive), _take(xp, idx, alive)
+    if not picked:
+        return xp.zeros((0,), dtype=int_dtype, device=dev), scores[:0]
+    return xp.concat(picked), xp.concat(picked_scores)
