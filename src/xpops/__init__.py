@@ -64,6 +64,12 @@ from .impl.neighbors import (
     knn_predict_proba,
     pairwise_distances,
 )
+from .impl.nms import (
+    batched_nms,
+    nms,
+    nms_padded,
+    soft_nms,
+)
 from .impl.pooling import (
     adaptive_avg_pool2d,
     avg_pool2d,
@@ -71,7 +77,6 @@ from .impl.pooling import (
     max_pool2d,
     squeeze_excitation,
 )
-from .impl.nms import batched_nms, nms, nms_padded, soft_nms
 from .impl.segmentation import (
     MeanIoU,
     dice_from_confusion,
@@ -118,6 +123,10 @@ __all__ = [
     "generalized_box_iou_loss",
     "distance_box_iou_loss",
     "complete_box_iou_loss",
+    "nms",
+    "batched_nms",
+    "nms_padded",
+    "soft_nms",
     "CocoEvaluation",
     "coco_evaluate",
     "coco_summary",
@@ -146,8 +155,4 @@ __all__ = [
     "logistic_regression_loss",
     "train_linear_classifier",
     "io",
-    "nms",
-    "batched_nms",
-    "nms_padded",
-    "soft_nms",
 ]

@@ -14,11 +14,11 @@ from . import (
     curves,
     linear,
     neighbors,
+    nms,
     pooling,
     segmentation,
     voc,
 )
-from . import activations, classification, cross_entropy, curves, nms, segmentation
 from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Property, Unsupported
 
 SPECS: dict[str, OpSpec] = {
@@ -30,6 +30,7 @@ SPECS: dict[str, OpSpec] = {
         *curves.SPECS,
         *segmentation.SPECS,
         *boxes.SPECS,
+        *nms.SPECS,
         *coco.SPECS,
         *voc.SPECS,
         *average_precision.SPECS,
@@ -38,7 +39,6 @@ SPECS: dict[str, OpSpec] = {
         *pooling.SPECS,
         *neighbors.SPECS,
         *linear.SPECS,
-        *nms.SPECS,
     )
 }
 __all__ = [

@@ -21,9 +21,9 @@ from . import (
     logits,
     metrics,
     neighbors,
+    nms,
     voc,
 )
-from . import logits, metrics, nms
 from ._base import FULL_SIZE, Generator, Workload, scale_of, xpops_op
 
 __all__ = [
@@ -35,6 +35,7 @@ FAMILIES = (
     logits,
     metrics,
     boxes,
+    nms,
     coco,
     voc,
     attention,
@@ -42,7 +43,6 @@ FAMILIES = (
     neighbors,
     linear,
 )
-FAMILIES = (logits, metrics, nms)
 
 INPUTS: dict[str, Generator] = {k: v for f in FAMILIES for k, v in f.INPUTS.items()}
 DERIVED: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
