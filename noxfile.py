@@ -69,16 +69,20 @@ def bench(session: nox.Session) -> None:
     session.run("xpops", "bench", *session.posargs)
 
 
-# torchvision 0.29.1 pins torch 2.14.1 (not TORCH_CPU) and is too large for CI: optional.
-PEERS = ["torch==2.14.1", "torchvision==0.29.1"]
+# torchvision pins its own torch, different from TORCH_CPU above, and is too large for CI.
+TORCHVISION = ["torch==2.14.1", "torchvision==0.29.1"]
 
 
 @nox.session
 def peers(session: nox.Session) -> None:
-    """NMS cross-checks against torchvision.ops (optional, not in .ci/run)."""
-    session.install(".[tests]", *PEERS)
-    session.run("pytest", "tests/test_nms.py", *session.posargs,
-                env={"XPOPS_BACKENDS": "numpy,torch"})
+    """Cross-checks against torchvision.ops (optional, not in .ci/run): the torchvision
+    tests of the box and NMS families, and their conformance with gradients vs
+    torchvision's autograd."""
+    session.install(".[tests]", *TORCHVISION)
+    env = {"XPOPS_BACKENDS": "numpy,torch"}
+    session.run("pytest", "tests/test_boxes.py", "tests/test_nms.py", *session.posargs, env=env)
+    session.run("pytest", "tests/test_conformance.py", "-k", "box or nms", *session.posargs,
+                env=env)
 
 
 def _require_gpu(session: nox.Session) -> None:
