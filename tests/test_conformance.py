@@ -16,7 +16,7 @@ from xpops.spec import SPECS
 
 # JAX compiles every new shape eagerly, so it gets fewer drawn cases in the default run.
 MAX_EXAMPLES = int(os.environ.get("XPOPS_MAX_EXAMPLES", "20"))
-JAX_EXAMPLES = int(os.environ.get("XPOPS_JAX_MAX_EXAMPLES", "6"))
+JAX_EXAMPLES = int(os.environ.get("XPOPS_JAX_MAX_EXAMPLES", "3"))
 
 
 @pytest.mark.parametrize("op", list(SPECS))
