@@ -10,6 +10,7 @@ import numpy as np
 from array_api_compat import array_namespace, device, is_array_api_obj
 
 __all__ = [
+    "index_device",
     "array_namespace",
     "device",
     "is_array_api_obj",
@@ -90,3 +91,17 @@ def as_array(xp: Any, x: Any) -> Any:
     if isinstance(x, np.generic):
         return xp.asarray(x)
     return x
+
+
+def index_device(xp: Any, x: Any) -> Any:
+    """Where to sort and count when ``x``'s device cannot: else None.
+
+    array-api-strict 2.6 returns int64 from argsort, argmax, nonzero and integer
+    cumulative sums even on its ``no_x64`` device, which rejects int64; there the
+    computation runs on the default device and only the float results move back.
+    """
+    if not array_api_compat.is_array_api_strict_namespace(xp):
+        return None
+    if default_int(xp, device(x)) == xp.int64:
+        return None
+    return xp.__array_namespace_info__().default_device()

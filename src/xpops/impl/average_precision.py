@@ -14,7 +14,14 @@ import math
 from typing import Any
 
 from .._lib.jax_eager import run_compiled
-from .._lib.namespace import array_namespace, as_array, default_int, device, is_concrete
+from .._lib.namespace import (
+    array_namespace,
+    as_array,
+    default_int,
+    device,
+    index_device,
+    is_concrete,
+)
 from .._lib.primitives import take_along_last_axis
 from .._lib.scans import cumulative_max, reverse_cumulative_max
 from .._lib.validation import (
@@ -24,7 +31,7 @@ from .._lib.validation import (
     concrete_true,
     size,
 )
-from .curves import _index_device, _validate
+from .curves import _validate
 
 __all__ = ["interpolated_average_precision", "average_precision_score"]
 
@@ -209,7 +216,7 @@ def average_precision_score(scores: Any, target: Any, /) -> Any:
     if math.prod(scores.shape) == 0:
         msg = f"`scores` must not be empty, got shape {tuple(scores.shape)}"
         raise ValueError(msg)
-    if (elsewhere := _index_device(xp, scores)) is not None:
+    if (elsewhere := index_device(xp, scores)) is not None:
         home = device(scores)
         ap = average_precision_score(scores.to_device(elsewhere), target.to_device(elsewhere))
         return ap.to_device(home)

@@ -19,8 +19,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import array_api_compat
-
 from .._lib.counting import bincount
 from .._lib.namespace import (
     array_namespace,
@@ -32,6 +30,7 @@ from .._lib.namespace import (
     values_readable,
 )
 from .._lib.native import natives_enabled
+from .._lib.primitives import argmax_last
 from .._lib.validation import (
     check_choice,
     check_ignore_index,
@@ -249,20 +248,6 @@ def _check_binary_values(
         raise ValueError(msg)
 
 
-def _argmax_last(xp: Any, x: Any) -> Any:
-    """Index of the first maximum along the last axis."""
-    dev = device(x)
-    int_dtype = default_int(xp, dev)
-    if not (array_api_compat.is_array_api_strict_namespace(xp) and int_dtype == xp.int32):
-        return xp.argmax(x, axis=-1)
-    # array-api-strict 2.6's argmax returns int64 even on its no_x64 device, which then
-    # rejects it: the first index that reaches the maximum, in the device's integer dtype
-    index = xp.arange(x.shape[-1], dtype=int_dtype, device=dev)
-    at_max = x == xp.max(x, axis=-1, keepdims=True)
-    fill = xp.full_like(index, x.shape[-1])
-    return xp.min(xp.where(at_max, index, fill), axis=-1)
-
-
 def _multiclass_labels(
     xp: Any, preds: Any, target: Any, num_classes: Any, ignore_index: Any
 ) -> tuple[Any, Any, int]:
@@ -284,7 +269,7 @@ def _multiclass_labels(
                 f"preds.shape={tuple(preds.shape)}"
             )
             raise ValueError(msg)
-        return _argmax_last(xp, preds), target, num_classes
+        return argmax_last(xp, preds), target, num_classes
     _check_label_dtype(xp, preds, "preds", allow_bool=False)
     check_same_shape(preds, target, "preds", "target")
     if num_classes is None:

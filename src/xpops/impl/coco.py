@@ -32,7 +32,7 @@ import array_api_compat
 import array_api_compat.numpy
 
 from .._lib.counting import bincount
-from .._lib.namespace import array_namespace, default_int, device, is_concrete
+from .._lib.namespace import array_namespace, default_int, device, index_device, is_concrete
 from .._lib.native import natives_enabled
 from .._lib.segments import reverse_cummax, segment_max
 from .._lib.validation import check_choice, check_integer, concrete_true, size
@@ -44,7 +44,6 @@ from .boxes import (
     safe_ratio,
     xyxy_boxes,
 )
-from .curves import _index_device
 
 __all__ = ["CocoEvaluation", "coco_evaluate", "coco_summary"]
 
@@ -398,11 +397,11 @@ def coco_evaluate(
             max_detections=max_detections, area_ranges=area_ranges,
             use_categories=use_categories,
         ))
-    index_device = _index_device(xp, det_boxes)
-    if index_device is not None:  # sort and count where int64 indices are allowed
+    elsewhere = index_device(xp, det_boxes)
+    if elsewhere is not None:  # sort and count where int64 indices are allowed
         moved = coco_evaluate(
-            *(a.to_device(index_device) for a in arrays),
-            **{name: None if v is None else v.to_device(index_device) for name, v in (
+            *(a.to_device(elsewhere) for a in arrays),
+            **{name: None if v is None else v.to_device(elsewhere) for name, v in (
                 ("gt_iscrowd", gt_iscrowd), ("gt_area", gt_area), ("image_ids", image_ids),
                 ("category_ids", category_ids))},
             box_format=box_format, iou_thresholds=iou_thresholds,

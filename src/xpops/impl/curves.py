@@ -14,9 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import array_api_compat
-
-from .._lib.namespace import array_namespace, default_int, device, is_concrete
+from .._lib.namespace import array_namespace, default_int, device, index_device, is_concrete
 from .._lib.validation import check_real_floating, check_same_shape, concrete_true
 
 __all__ = ["fbeta_curve", "best_fbeta_threshold"]
@@ -54,20 +52,6 @@ def _validate(xp: Any, scores: Any, target: Any) -> None:
                 f"[{float(xp.min(target))}, {float(xp.max(target))}]"
             )
             raise ValueError(msg)
-
-
-def _index_device(xp: Any, x: Any) -> Any:
-    """Where to sort and count when ``x``'s device cannot: else None.
-
-    array-api-strict 2.6 returns int64 from argsort, argmax, nonzero and integer
-    cumulative sums even on its ``no_x64`` device, which rejects int64; there the
-    computation runs on the default device and only the float results move back.
-    """
-    if not array_api_compat.is_array_api_strict_namespace(xp):
-        return None
-    if default_int(xp, device(x)) == xp.int64:
-        return None
-    return xp.__array_namespace_info__().default_device()
 
 
 def _counts(xp: Any, scores: Any, target: Any, beta: float) -> tuple[Any, Any, Any, Any, Any]:
@@ -142,7 +126,7 @@ def fbeta_curve(scores: Any, target: Any, /, *, beta: float = 1.0) -> tuple[Any,
     if math.prod(scores.shape) == 0:
         empty = xp.zeros((0,), dtype=scores.dtype, device=device(scores))
         return empty, empty, empty, empty
-    if (elsewhere := _index_device(xp, scores)) is not None:
+    if (elsewhere := index_device(xp, scores)) is not None:
         home = device(scores)
         out = fbeta_curve(scores.to_device(elsewhere), target.to_device(elsewhere), beta=beta)
         return tuple(o.to_device(home) for o in out)
@@ -196,7 +180,7 @@ def best_fbeta_threshold(scores: Any, target: Any, /, *, beta: float = 1.0) -> t
     if math.prod(scores.shape) == 0:
         msg = f"`scores` must not be empty, got shape {tuple(scores.shape)}"
         raise ValueError(msg)
-    if (elsewhere := _index_device(xp, scores)) is not None:
+    if (elsewhere := index_device(xp, scores)) is not None:
         home = device(scores)
         threshold, fbeta = best_fbeta_threshold(
             scores.to_device(elsewhere), target.to_device(elsewhere), beta=beta

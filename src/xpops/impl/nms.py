@@ -48,10 +48,16 @@ from typing import Any
 
 from .._lib.control import while_loop
 from .._lib.indexing import take_nonnegative
-from .._lib.namespace import array_namespace, as_array, default_int, device, is_concrete
+from .._lib.namespace import (
+    array_namespace,
+    as_array,
+    default_int,
+    device,
+    index_device,
+    is_concrete,
+)
 from .._lib.validation import check_choice, concrete_true
 from .boxes import check_offset, safe_ratio, xyxy_boxes
-from .curves import _index_device
 
 __all__ = ["nms", "batched_nms", "nms_padded", "soft_nms"]
 
@@ -378,10 +384,10 @@ def _index_safe(xp: Any, fn: Any, *arrays: Any) -> Any:
     """``fn(*arrays)`` on a device that holds the indices, results back on the inputs'.
 
     array-api-strict's ``no_x64`` device rejects the int64 that its argsort and nonzero
-    return (see ``curves._index_device``): there the work runs on the default device.
+    return (see ``_lib.namespace.index_device``): there the work runs on the default device.
     """
     home = device(arrays[0])
-    work = _index_device(xp, arrays[0])
+    work = index_device(xp, arrays[0])
     if work is None:
         return fn(*arrays)
     out = fn(*(None if a is None else a.to_device(work) for a in arrays))

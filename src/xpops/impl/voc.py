@@ -27,7 +27,7 @@ from typing import Any
 
 from .._lib.counting import bincount
 from .._lib.jax_eager import host_arrays
-from .._lib.namespace import array_namespace, default_int, device, is_concrete
+from .._lib.namespace import array_namespace, default_int, device, index_device, is_concrete
 from .._lib.validation import (
     check_choice,
     check_integer,
@@ -37,7 +37,6 @@ from .._lib.validation import (
 )
 from .average_precision import envelope_average_precision
 from .boxes import check_offset, pairwise_iou_xyxy, xyxy_boxes
-from .curves import _index_device
 
 __all__ = ["VOCResult", "voc_evaluate"]
 
@@ -281,7 +280,7 @@ def voc_evaluate(
                               **options)
         return _result_map(result, lambda a: xp.asarray(
             a if a.dtype.kind == "f" else a.astype(home_int), device=home))
-    if (elsewhere := _index_device(xp, det_scores)) is not None:
+    if (elsewhere := index_device(xp, det_scores)) is not None:
         result = voc_evaluate(
             *(a.to_device(elsewhere) for a in arrays),
             gt_difficult=None if gt_difficult is None else gt_difficult.to_device(elsewhere),
