@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import xpops
-from xpops._lib.segments import reverse_cummax, segment_max
+from xpops._lib.scans import reverse_cumulative_max
+from xpops._lib.segments import segment_max
 from xpops.cli import main
 from xpops.impl.coco import DEFAULT_IOU_THRESHOLDS, DEFAULT_RECALL_THRESHOLDS, coco_evaluate
 from xpops.io import CocoFormatError, evaluate_coco_files, read_coco_ground_truth
@@ -241,12 +242,12 @@ def test_segment_max(xp, backend, native):
     np.testing.assert_array_equal(np.asarray(empty), np.zeros(3, np.float32))
 
 
-def test_reverse_cummax(xp, backend):
+def test_reverse_cumulative_max_as_coco_uses_it(xp, backend):
     if backend.library == "jax":
         pytest.skip("coco_evaluate runs JAX arrays on the host: numpy and strict cover it")
     x = np.random.default_rng(1).random((3, 13)).astype(np.float32)
     want = np.flip(np.maximum.accumulate(np.flip(x, -1), axis=-1), -1)
-    np.testing.assert_array_equal(np.asarray(reverse_cummax(xp, xp.asarray(x))), want)
+    np.testing.assert_array_equal(np.asarray(reverse_cumulative_max(xp, xp.asarray(x))), want)
 
 
 # ------------------------------------------------------------------ readers

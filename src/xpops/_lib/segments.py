@@ -15,7 +15,7 @@ import array_api_compat
 
 from .namespace import device
 
-__all__ = ["segment_max", "reverse_cummax"]
+__all__ = ["segment_max"]
 
 
 def segment_max(
@@ -74,17 +74,3 @@ def _doubling_segment_max(xp: Any, values: Any, ids: Any, num: int, fill: float)
     present = (last >= 0) & (xp.take(ids, safe) == segments) if n else last >= 0
     picked = xp.take(y, safe) if n else xp.zeros((num,), dtype=values.dtype, device=dev)
     return xp.where(present, picked, xp.asarray(fill, dtype=values.dtype, device=dev))
-
-
-def reverse_cummax(xp: Any, x: Any, /) -> Any:
-    """``out[..., i] = max(x[..., i:])`` along the last axis, by doubling (pure standard).
-
-    Meant for short axes (``ceil(log2 n)`` passes over the whole array).
-    """
-    n = x.shape[-1]
-    shift = 1
-    while shift < n:
-        moved = xp.maximum(x[..., :-shift], x[..., shift:])
-        x = xp.concat((moved, x[..., n - shift:]), axis=-1)
-        shift *= 2
-    return x

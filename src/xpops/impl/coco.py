@@ -34,7 +34,8 @@ import array_api_compat.numpy
 from .._lib.counting import bincount
 from .._lib.namespace import array_namespace, default_int, device, index_device, is_concrete
 from .._lib.native import natives_enabled
-from .._lib.segments import reverse_cummax, segment_max
+from .._lib.scans import reverse_cumulative_max
+from .._lib.segments import segment_max
 from .._lib.validation import check_choice, check_integer, concrete_true, size
 from .boxes import (
     BOX_FORMATS,
@@ -690,7 +691,7 @@ def _accumulate(
             best = segment_max(xp, xp.reshape(pr, (-1,)), ids, num_segments=n_blocks,
                                fill=0.0, native=natives_enabled())
             best = xp.reshape(best, (n_thr, num_k, n_rec + 1))
-            q = reverse_cummax(xp, best)[..., 1:]  # (T, K, R)
+            q = reverse_cumulative_max(xp, best)[..., 1:]  # (T, K, R)
             # detections of each (t, k) segment whose recall is below threshold r
             seg_first = (t_base + cats[None, :]) * (n_rec + 1)  # (T, K) first block id
             upto = xp.searchsorted(ids, xp.reshape(seg_first[..., None] + rec_idx, (-1,)),
