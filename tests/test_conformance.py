@@ -162,3 +162,68 @@ def test_every_spec_is_complete():
         assert spec.impl is getattr(xpops, spec.name)
         assert spec.edge_cases and spec.invalid_cases and spec.properties and spec.natives
         assert spec.doc and spec.signature.startswith(spec.name + "(")
+
+
+# ---------------------------------------------------------------- native counterparts
+
+
+def test_find_natives_by_function_and_by_module():
+    from xpops.conformance.natives import find_natives
+
+    specs = [SPECS["cross_entropy"], SPECS["conv2d"], SPECS["nms"]]
+    assert {op: n.name for op, n in find_natives("torchvision.ops:nms", specs).items()} == {
+        "nms": "torchvision.ops.nms"
+    }
+    by_module = find_natives("torch.nn.functional", specs)
+    assert set(by_module) == {"cross_entropy", "conv2d"}
+    assert all(n.name.startswith("torch.nn.functional.") for n in by_module.values())
+    assert find_natives("torch.nn", specs) == find_natives("torch.nn", specs)  # prefix only
+    assert find_natives("nosuchlib.fn", specs) == {}
+
+
+def test_native_unsupported_options_are_skipped_not_failed():
+    """An adapter that raises Unsupported counts cases as unsupported, never as failures."""
+    from xpops.conformance.natives import check_native
+    from xpops.spec import Native, Unsupported
+
+    def only_last_axis(x, axis=-1, where=None):
+        if where is not None or axis not in (-1, x.ndim - 1):
+            raise Unsupported("only axis=-1, no where")
+        return xpops.softmax(x, axis=axis)
+
+    native = Native("numpy", "mylib.softmax", lambda: only_last_axis)
+    (result,) = check_native(SPECS["softmax"], native, [_numpy()], max_examples=10)
+    assert result.impl == "mylib.softmax" and result.backend == "numpy"
+    assert result.status == "pass", result.failures
+    assert result.unsupported.get("only axis=-1, no where", 0) > 0
+
+    def nothing(*args, **kwargs):
+        raise Unsupported("never")
+
+    (result,) = check_native(SPECS["softmax"], Native("numpy", "x.f", lambda: nothing),
+                             [_numpy()], max_examples=3)
+    assert result.status == "unsupported" and result.cases == 0
+
+
+def test_native_of_an_absent_library_is_not_installed():
+    from xpops.conformance.natives import check_native
+    from xpops.spec import Native
+
+    def load():
+        raise ImportError("No module named 'nosuchlib'")
+
+    (result,) = check_native(SPECS["softmax"], Native("nosuchlib", "nosuchlib.softmax", load),
+                             [_numpy()], max_examples=3)
+    assert result.status == "not installed" and "nosuchlib" in result.reason
+
+
+def test_cli_impl_runs_a_native_through_its_adapter(capsys):
+    pytest.importorskip("scipy")
+    code = main(["conformance", "--impl", "scipy.special:softmax", "--op", "softmax",
+                 "--backend", "numpy", "--max-examples", "5", "-q"])
+    out = capsys.readouterr().out
+    # scipy has no `where` (those cases are skipped as unsupported); the rest run, and
+    # scipy raises on an empty axis where the spec returns an empty result
+    assert code == 1, out
+    assert "FAIL softmax @ numpy" in out and "# empty axis" in out
+    assert "zero-size array" in out

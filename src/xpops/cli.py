@@ -67,6 +67,7 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
     from . import spec as specs
     from .conformance import backends as backend_mod
     from .conformance.engine import run_conformance
+    from .conformance.natives import check_native, find_natives
     from .conformance.report import format_failures, format_matrix, write_report
 
     try:
@@ -75,12 +76,19 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"xpops conformance: {exc}", file=sys.stderr)
         return 2
-    impls = load_impls(args.impl, [s.name for s in chosen]) if args.impl else None
     progress = None if args.quiet else _progress_bar()
-    results = run_conformance(
-        chosen, backends, impls, max_examples=args.max_examples, seed=args.seed,
-        natives=not args.pure, progress=progress,
-    )
+    options = {"max_examples": args.max_examples, "seed": args.seed}
+    natives = find_natives(args.impl, chosen) if args.impl else {}
+    if natives:  # a native counterpart a spec knows, run through its adapter
+        results = [
+            r for s in chosen if s.name in natives
+            for r in check_native(s, natives[s.name], backends, **options)
+        ]
+    else:
+        impls = load_impls(args.impl, [s.name for s in chosen]) if args.impl else None
+        results = run_conformance(
+            chosen, backends, impls, natives=not args.pure, progress=progress, **options
+        )
     print(format_matrix(results))
     failures = format_failures(results)
     if failures:
@@ -215,7 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--backend", action="append", default=[],
         help="backend name or prefix, e.g. numpy, torch, jax:cpu:x64 (repeatable)",
     )
-    conf.add_argument("--impl", help="MODULE (attributes named like ops) or MODULE:ATTR")
+    conf.add_argument(
+        "--impl",
+        help="MODULE (attributes named like ops) or MODULE:ATTR; a native counterpart a "
+        "spec lists (e.g. torchvision.ops:nms) runs through its adapter",
+    )
     conf.add_argument(
         "--max-examples", type=int, default=25,
         help="hypothesis cases per op, backend and dtype (default 25; raise for deeper runs)",

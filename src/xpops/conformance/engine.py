@@ -44,13 +44,18 @@ class Failure:
 class OpResult:
     op: str
     backend: str
-    status: str  # "pass", "fail", "not installed", "not provided"
+    # "pass", "fail", "not installed", "not provided", or "unsupported" (every case used an
+    # option the implementation does not offer: a native counterpart's adapter said so)
+    status: str
     cases: int = 0
     max_abs_err: float = 0.0
     worst_tolerance_ratio: float = 0.0  # max |got - want| / (atol + rtol |want|); <= 1 passes
     checks: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     reason: str = ""
+    impl: str = "xpops"  # whose code ran: xpops, or a native counterpart's name
+    # cases skipped because the implementation raised Unsupported: reason -> count
+    unsupported: dict[str, int] = field(default_factory=dict)
 
 
 class CheckFailed(AssertionError):
@@ -168,6 +173,10 @@ class _Runner:
         self.result.max_abs_err = max(self.result.max_abs_err, max_err)
         self.result.worst_tolerance_ratio = max(self.result.worst_tolerance_ratio, ratio)
 
+    def skip(self, exc: Unsupported) -> None:
+        reason = str(exc) or "unsupported option"
+        self.result.unsupported[reason] = self.result.unsupported.get(reason, 0) + 1
+
     def _note(self, check: str) -> None:
         if check not in self.result.checks:
             self.result.checks.append(check)
@@ -178,6 +187,9 @@ class _Runner:
         self.result.cases += 1
         try:
             self._check_case(case, drawn=drawn)
+        except Unsupported as exc:  # an option the implementation lacks: not a failure
+            self.result.cases -= 1
+            self.skip(exc)
         except CheckFailed:
             raise
         except Exception as exc:  # conversion, compute or comparison broke on this input
@@ -202,6 +214,8 @@ class _Runner:
         ]
         try:
             outs = self.spec.output_arrays(self.call(self.impl, args, kwargs))
+        except Unsupported:
+            raise
         except Exception as exc:
             raise CheckFailed("error", f"raised {type(exc).__name__}: {exc}") from exc
         want = self.oracle(case)
@@ -401,13 +415,16 @@ def check_op(
     max_examples: int = 50,
     seed: int = 0,
     natives: bool = True,
+    impl_name: str = "xpops",
 ) -> OpResult:
     """Run every check of ``spec`` on ``backend``; ``impl`` defaults to xpops' own.
 
     ``natives=False`` forces xpops' pure array-API path where it would otherwise hand
-    the computation to the backend's own kernel.
+    the computation to the backend's own kernel. An implementation may raise
+    :class:`~xpops.spec.Unsupported` for an option it does not offer: that case is
+    skipped and counted in ``OpResult.unsupported``, not failed.
     """
-    result = OpResult(spec.name, backend.name, "pass")
+    result = OpResult(spec.name, backend.name, "pass", impl=impl_name)
     if not backend.available:
         result.status, result.reason = "not installed", backend.reason
         return result
@@ -426,7 +443,10 @@ def check_op(
             _check_invalid(spec, runner, result, dtype)
             if max_examples > 0:
                 _run_drawn(spec, runner, result, dtype, max_examples, seed)
-    result.status = "fail" if result.failures else "pass"
+    if result.failures:
+        result.status = "fail"
+    elif result.cases == 0 and result.unsupported:
+        result.status = "unsupported"
     return result
 
 
@@ -438,6 +458,10 @@ def _check_invalid(spec: OpSpec, runner: _Runner, result: OpResult, dtype: str) 
         try:
             args, kwargs = runner.convert(invalid.case)
             runner.call(runner.impl, args, kwargs)
+        except Unsupported as exc:
+            result.cases -= 1
+            runner.skip(exc)
+            continue
         except invalid.raises as exc:
             if invalid.match and invalid.match not in str(exc):
                 _fail(result, dtype, CheckFailed(

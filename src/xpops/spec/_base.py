@@ -102,6 +102,9 @@ class Native:
     name: str  # fully qualified native name, e.g. "torch.nn.functional.softmax"
     load: Callable[[], Callable[..., Any]]
     notes: str = ""
+    # other names the same function is known by, e.g. torch.nn.functional.softmax for
+    # torch.softmax: ``xpops conformance --impl`` accepts any of them
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
