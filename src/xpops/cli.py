@@ -65,12 +65,15 @@ def load_impls(target: str, ops: Sequence[str]) -> dict[str, Callable[..., Any]]
 
 def _cmd_conformance(args: argparse.Namespace) -> int:
     from . import spec as specs
+    from ._report import check_report_path
     from .conformance import backends as backend_mod
     from .conformance.engine import run_conformance
     from .conformance.natives import check_native, find_natives
-    from .conformance.report import format_failures, format_matrix, write_report
+    from .conformance.report import REPORT_FORMATS, format_failures, format_matrix, write_report
 
     try:
+        if args.report:
+            check_report_path(args.report, REPORT_FORMATS)
         chosen = [specs.get(name) for name in args.op] if args.op else list(specs.SPECS.values())
         backends = backend_mod.select(args.backend)
     except ValueError as exc:
@@ -101,12 +104,16 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import format_results, results_to_json, run_benchmarks
+    from ._report import check_report_path
+    from .bench import format_results, run_benchmarks, write_report
+    from .bench.report import REPORT_FORMATS
 
     def say(msg: str) -> None:
         print(msg, file=sys.stderr)
 
     try:
+        if args.report:
+            check_report_path(args.report, REPORT_FORMATS)
         results = run_benchmarks(
             ops=args.op or None, backends=args.backend or None, repeats=args.repeats,
             natives=not args.pure, progress=None if args.quiet else say,
@@ -116,10 +123,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         return 2
     print(format_results(results))
     if args.report:
-        import json
-
-        with open(args.report, "w", encoding="utf-8") as fh:
-            json.dump(results_to_json(results), fh, indent=2)
+        write_report(results, args.report)
         print(f"report written to {args.report}")
     return 0
 
@@ -233,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="hypothesis cases per op, backend and dtype (default 25; raise for deeper runs)",
     )
     conf.add_argument("--seed", type=int, default=0)
-    conf.add_argument("--report", help="write results to PATH.json or PATH.md")
+    conf.add_argument("--report", help="write results to PATH.json, PATH.md or PATH.html")
     conf.add_argument(
         "--pure", action="store_true",
         help="never delegate to a backend's own kernel: check the array-API code alone",
@@ -245,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--op", action="append", default=[])
     bench.add_argument("--backend", action="append", default=[])
     bench.add_argument("--repeats", type=int, default=7)
-    bench.add_argument("--report", help="write results to PATH.json")
+    bench.add_argument("--report", help="write results to PATH.json or PATH.html")
     bench.add_argument(
         "--pure", action="store_true",
         help="time xpops' pure array-API path, never a backend's own kernel",
