@@ -28,7 +28,8 @@ def _conformance_results():
         OpResult("softmax", "numpy", "pass", 12, 1e-7, 0.25, CHECKS),
         OpResult("softmax", "torch:cpu", "fail", 12, 0.5, 40.0, CHECKS, [failure]),
         OpResult("softmax", "cupy", "not installed", reason="No module named 'cupy'"),
-        OpResult("sigmoid", "numpy", "pass", 8, 0.0, 0.0, CHECKS),
+        OpResult("sigmoid", "numpy", "pass", 8, 0.0, 0.0, CHECKS,
+                 unsupported={"where= <mask>": 3}),
         OpResult("sigmoid", "torch:cpu", "not provided"),
         OpResult("sigmoid", "cupy", "not installed", reason="No module named 'cupy'"),
         # a status this module has never heard of renders as its text, neutral
@@ -109,6 +110,7 @@ def test_conformance_html_grid_failures_and_escaping():
     assert 'id="fail-softmax-torch-cpu"' in page
     assert 'class="neutral" title="unsupported; native lacks &lt;option&gt;">unsupported<' in page
     assert "No module named &#x27;cupy&#x27;" in page  # legend of backends not installed
+    assert "skipped as unsupported: where= &lt;mask&gt; (3)" in page
     assert "xpops" in text and "numpy " in text  # environment header with versions
 
 

@@ -126,6 +126,9 @@ def _tooltip(r: OpResult) -> str:
         ]
     if r.failures:
         parts.append(f"{len(r.failures)} failures")
+    if r.unsupported:
+        parts.append("skipped as unsupported: " + ", ".join(
+            f"{why} ({n})" for why, n in r.unsupported.items()))
     if r.checks:
         parts.append("checks: " + ", ".join(r.checks))
     if r.reason and r.reason != r.status:
@@ -178,6 +181,7 @@ def to_html(results: Sequence[OpResult]) -> str:
             for op in ops]
     counts = Counter(r.status for r in results)
     summary = {
+        "implementation": ", ".join(dict.fromkeys(r.impl for r in results)),
         "ops": str(len(ops)),
         "backends": ", ".join(backends),
         "cells": ", ".join(f"{n} {s}" for s, n in counts.items()),
