@@ -30,7 +30,7 @@ def tests(session: nox.Session) -> None:
 def minimal(session: nox.Session) -> None:
     """Required dependencies only (NumPy + array-api-strict): torch and jax stay optional."""
     session.install(".[tests]")
-    session.run("pytest", "-p", "no:cacheprovider", *session.posargs)
+    session.run("pytest", "-n", "auto", "-p", "no:cacheprovider", *session.posargs)
 
 
 @nox.session
