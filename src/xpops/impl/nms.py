@@ -47,6 +47,7 @@ import struct
 from typing import Any
 
 from .._lib.control import while_loop
+from .._lib.counting import bincount
 from .._lib.indexing import take_nonnegative
 from .._lib.namespace import (
     array_namespace,
@@ -56,6 +57,7 @@ from .._lib.namespace import (
     index_device,
     is_concrete,
 )
+from .._lib.topk import smallest_k
 from .._lib.validation import check_choice, concrete_true
 from .boxes import check_offset, safe_ratio, xyxy_boxes
 
@@ -67,6 +69,9 @@ _FIRST_BLOCK = 64  # candidates resolved together in phase 1 (grows while few su
 _MAX_BLOCK = 1024
 _SPARSE_MIN = 512  # fewer remaining candidates than this stay in phase 1
 _PAIR_CHUNK = 1 << 20  # candidate pairs evaluated at once in phase 2
+_FEW_MIN = 2048  # candidates from which phase 0 (few survivors) is tried
+_FEW_HANDOFF = 1024  # phase 0 hands fewer remaining candidates to the sorted phases
+_CELLS = 128  # at most about this many grid cells along each axis in phase 0
 
 
 # ------------------------------------------------------------------------ validation
@@ -179,23 +184,53 @@ def _columns(xp: Any, xyxy: Any, offset: int) -> Any:
     return xp.stack((x1, y1, x2, y2, area))
 
 
-def _iou(xp: Any, a: Any, b: Any, offset: int) -> Any:
+def _iou(xp: Any, a: Any, b: Any, offset: int, *, guard: bool = True) -> Any:
     """IoU of columns ``a (5, ...)`` and ``b (5, ...)`` (broadcast), as torchvision computes
-    it: ``inter / (area_a + area_b - inter)``, 0 where the union is 0."""
+    it: ``inter / (area_a + area_b - inter)``, 0 where the union is 0.
+
+    ``guard=False`` divides outright, for boxes whose areas are all normal positive
+    numbers (:func:`_plain_areas`): every union is then positive (``inter`` is at most
+    the smaller area, the rounding being monotone), so the result is the same.
+    """
+    zero = xp.zeros((), dtype=a.dtype, device=device(a))
     w = xp.minimum(a[2, ...], b[2, ...]) - xp.maximum(a[0, ...], b[0, ...])
     h = xp.minimum(a[3, ...], b[3, ...]) - xp.maximum(a[1, ...], b[1, ...])
     if offset:
         w, h = w + offset, h + offset
-    inter = xp.clip(w, min=0) * xp.clip(h, min=0)
-    return safe_ratio(xp, inter, a[4, ...] + b[4, ...] - inter)
+    inter = xp.maximum(w, zero) * xp.maximum(h, zero)
+    union = a[4, ...] + b[4, ...] - inter
+    return safe_ratio(xp, inter, union) if guard else inter / union
 
 
-def _exceeds(xp: Any, a: Any, b: Any, t: float, offset: int, la: Any, lb: Any) -> Any:
+def _plain_areas(xp: Any, cols: Any) -> bool:
+    """Whether every area is finite and at least ``smallest_normal / eps``: no union can
+    then be 0, subnormal (flushed to 0 on some backends) or NaN, so IoUs need no guard."""
+    if cols.shape[1] == 0:
+        return True
+    fi = xp.finfo(cols.dtype)
+    area = cols[4, :]
+    return bool(xp.min(area) >= fi.smallest_normal / fi.eps) and bool(xp.max(area) <= fi.max)
+
+
+def _exceeds(
+    xp: Any, a: Any, b: Any, t: float, offset: int, la: Any, lb: Any, guard: bool = True
+) -> Any:
     """``IoU(a_i, b_j) > t`` for columns ``a (5, n)``, ``b (5, m)``; same labels only."""
-    hit = _iou(xp, a[:, :, None], b[:, None, :], offset) > t
+    hit = _iou(xp, a[:, :, None], b[:, None, :], offset, guard=guard) > t
     if la is not None:
         hit = hit & (la[:, None] == lb[None, :])
     return hit
+
+
+def _survivors(
+    xp: Any, a: Any, b: Any, t: float, offset: int, la: Any, lb: Any, guard: bool
+) -> Any:
+    """``(m,)`` mask of the boxes of ``b (5, m)`` that no box of ``a (5, k >= 1)``
+    suppresses. Without labels and guard, the largest IoU against ``t``: a float
+    reduction instead of a boolean matrix (the same answer, as no IoU is NaN then)."""
+    if la is None and not guard:
+        return xp.max(_iou(xp, a[:, :, None], b[:, None, :], offset, guard=False), axis=0) <= t
+    return ~xp.any(_exceeds(xp, a, b, t, offset, la, lb, guard), axis=0)
 
 
 def _resolve(xp: Any, suppresses: Any, candidate: Any) -> Any:
@@ -239,10 +274,11 @@ def _greedy(
     n_kept = 0
     block = _FIRST_BLOCK
     sparse_checked = t < 0  # a negative threshold suppresses disjoint boxes: no sweep
+    guard = not _plain_areas(xp, cols)
     while cols.shape[1] > 0:
         b = min(block, cols.shape[1])
         head, lab = cols[:, :b], None if labels is None else labels[:b]
-        within = _exceeds(xp, head, head, t, offset, lab, lab) & _upper(xp, b, dev)
+        within = _exceeds(xp, head, head, t, offset, lab, lab, guard) & _upper(xp, b, dev)
         keep = _resolve(xp, within, xp.ones((b,), dtype=xp.bool, device=dev))
         winners, win_lab, idx = _select(xp, head, lab, keep)
         k = idx.shape[0]
@@ -253,7 +289,7 @@ def _greedy(
             break
         cols, pos = cols[:, b:], pos[b:]
         labels = None if labels is None else labels[b:]
-        alive = ~xp.any(_exceeds(xp, winners, cols, t, offset, win_lab, labels), axis=0)
+        alive = _survivors(xp, winners, cols, t, offset, win_lab, labels, guard)
         cols, labels, idx = _select(xp, cols, labels, alive)
         pos = _take(xp, pos, idx)
         m = cols.shape[1]
@@ -418,14 +454,177 @@ def _nms(
     limit: int | None, offset: int,
 ) -> Any:
     dev = device(xyxy)
-    order = _sorted_candidates(xp, scores, s_thr)
     int_dtype = default_int(xp, dev)
+    t = _strict_threshold(xp, xyxy.dtype, t)
+    if labels is None and t >= 0 and xyxy.shape[0] >= _FEW_MIN and limit != 0:
+        found = _few_first(xp, xyxy, scores, t, s_thr, limit, offset)
+        if found is not None:
+            return xp.astype(found, int_dtype)
+    order = _sorted_candidates(xp, scores, s_thr)
     if order.shape[0] == 0 or limit == 0:
         return xp.zeros((0,), dtype=int_dtype, device=dev)
     sorted_labels = None if labels is None else _take(xp, labels, order)
     cols = _columns(xp, _take(xp, xyxy, order, axis=0), offset)
-    kept = _greedy(xp, cols, sorted_labels, _strict_threshold(xp, xyxy.dtype, t), offset, limit)
+    kept = _greedy(xp, cols, sorted_labels, t, offset, limit)
     return xp.astype(_take(xp, order, kept), int_dtype)
+
+
+# ------------------------------------------------------------ phase 0: few survivors
+
+
+def _few_first(
+    xp: Any, xyxy: Any, scores: Any, t: float, s_thr: float | None, limit: int | None,
+    offset: int,
+) -> Any:
+    """Kept indices from phase 0 then, for what it leaves, the sorted phases; None when
+    phase 0 does not apply (see :func:`_few_survivors`)."""
+    if s_thr is None:
+        picked = None
+        cand_scores, boxes = scores, xyxy
+    else:
+        (picked,) = xp.nonzero(scores >= s_thr)  # ascending: ties stay in input order
+        cand_scores, boxes = _take(xp, scores, picked), _take(xp, xyxy, picked, axis=0)
+    if cand_scores.shape[0] < _FEW_MIN or xp.finfo(boxes.dtype).eps > 1e-6:
+        return None
+    cols = _columns(xp, boxes, offset)
+    if not _plain_areas(xp, cols) or not bool(xp.all(xp.isfinite(cand_scores))):
+        return None
+    kept, rest = _few_survivors(xp, cols, cand_scores, t, offset, limit)
+    n_kept = sum(k.shape[0] for k in kept)
+    if rest is not None and (limit is None or n_kept < limit):
+        order = _take(xp, rest, xp.argsort(_take(xp, cand_scores, rest), descending=True,
+                                            stable=True))
+        more = _greedy(xp, _take(xp, cols, order, axis=1), None, t, offset,
+                       None if limit is None else limit - n_kept)
+        kept.append(_take(xp, order, more))
+    out = xp.concat(kept)
+    if limit is not None:
+        out = out[: min(limit, out.shape[0])]
+    return out if picked is None else _take(xp, picked, out)
+
+
+def _few_survivors(
+    xp: Any, cols: Any, scores: Any, t: float, offset: int, limit: int | None
+) -> tuple[list[Any], Any]:
+    """Phase 0, without sorting all candidates: ``(kept, rest)``.
+
+    Repeatedly the ``_FIRST_BLOCK`` best remaining candidates (:func:`smallest_k` of the
+    negated scores: ties in position order) are resolved among themselves as in phase
+    1, and the kept ones drop the candidates they suppress. Those can only lie in the
+    3 x 3 neighbouring cells of a grid whose cells are wider than any box (a box's low
+    corner cell), a few ranges of the candidates sorted by cell (an ``int16`` key:
+    NumPy sorts it by radix), so kept boxes meet only their neighbours, not all ``N``.
+    ``kept``: the kept positions in greedy order, block by block; ``rest``: the
+    ascending positions of the undecided candidates (None when none), handed to the
+    sorted phases once few remain or a block keeps more than half its boxes.
+    """
+    m = cols.shape[1]
+    dev = device(cols)
+    int_dtype = default_int(xp, dev)
+    grid = _Grid(xp, cols, offset)
+    neg = -scores
+    dead_value = xp.asarray(xp.inf, dtype=scores.dtype, device=dev)
+    alive = xp.ones((m,), dtype=xp.bool, device=dev)
+    n_alive, n_kept = m, 0
+    kept: list[Any] = []
+    while True:  # a loop over blocks
+        b = min(_FIRST_BLOCK, n_alive)
+        _, block = smallest_k(xp, xp.where(alive, neg, dead_value), b)
+        head = _take(xp, cols, block, axis=1)
+        within = _exceeds(xp, head, head, t, offset, None, None, False) & _upper(xp, b, dev)
+        keep = _resolve(xp, within, xp.ones((b,), dtype=xp.bool, device=dev))
+        winners, _, idx = _select(xp, head, None, keep)
+        kept.append(_take(xp, block, idx))
+        k = idx.shape[0]
+        n_kept += k
+        if n_alive == b or (limit is not None and n_kept >= limit):
+            return kept, None
+        dead = xp.concat((block, _cell_kills(xp, grid, winners, t, offset)))
+        alive = alive & (bincount(xp, dead, length=m) == 0)
+        n_alive = int(xp.sum(xp.astype(alive, int_dtype)))
+        if n_alive == 0:
+            return kept, None
+        if 4 * n_alive < m or n_alive < _FEW_HANDOFF or 2 * k > b:
+            (rest,) = xp.nonzero(alive)
+            return kept, rest
+
+
+class _Grid:
+    """Candidates bucketed by the cell of their low corner on a grid of at most
+    ``_CELLS x _CELLS`` cells, about ``extent / 2`` wide (``extent``: the largest box
+    width or height, plus ``offset``), sorted by ``key = row * columns + column``.
+
+    A box ``j`` can overlap a box ``w`` only if ``lo_w - extent < lo_j < hi_w + offset``
+    along each axis. These bounds, widened by a margin of ``8 eps`` relative (far above
+    the rounding of their computation), map to a range of cells: the cell of a
+    coordinate, ``floor((v - origin) / size)`` clipped to the grid, is computed with
+    monotone roundings, so it is monotone in ``v`` and no overlapping box is missed.
+    """
+
+    def __init__(self, xp: Any, cols: Any, offset: int) -> None:
+        dev = device(cols)
+        self.int_dtype = default_int(xp, dev)
+        self.offset = offset
+        self.margin = 8 * xp.finfo(cols.dtype).eps
+        self.axes = []
+        cells = []
+        for axis in (0, 1):
+            low = cols[axis, :]
+            extent = float(xp.max(cols[axis + 2, :] - low)) + offset
+            origin = xp.min(low)
+            span = float(xp.max(low) - origin)
+            size = max(extent / 2, span / _CELLS, 1e-30)
+            count = min(int(span / size) + 2, _CELLS + 2)
+            self.axes.append((origin, size, count, extent))
+            cells.append(self._cell(xp, low, axis))
+        self.columns = self.axes[0][2]
+        key = cells[1] * self.columns + cells[0]
+        self.order = xp.argsort(xp.astype(key, xp.int16), stable=True)  # NumPy: a radix sort
+        self.sorted_keys = _take(xp, key, self.order)
+        self.sorted_cols = _take(xp, cols, self.order, axis=1)
+
+    def _cell(self, xp: Any, v: Any, axis: int) -> Any:
+        origin, size, count, _ = self.axes[axis]
+        cell = xp.astype(xp.floor((v - origin) / size), self.int_dtype)
+        return xp.clip(cell, min=0, max=count - 1)
+
+    def neighbours(self, xp: Any, winners: Any) -> tuple[Any, Any]:
+        """``(a, slot)``: ``a (5, P)``, winners (columns of ``winners (5, k)``) paired
+        with the positions ``slot (P,)`` in the cell order, every pair that may overlap
+        among them; pairs come in runs of consecutive slots (a row of cells)."""
+        dev = device(winners)
+        k = winners.shape[1]
+        ranges = []
+        for axis in (0, 1):
+            lo, hi = winners[axis, :], winners[axis + 2, :]
+            extent = self.axes[axis][3]
+            first = lo - extent - (xp.abs(lo) + extent) * self.margin
+            last = hi + self.offset + (xp.abs(hi) + extent) * self.margin
+            ranges.append((self._cell(xp, first, axis), self._cell(xp, last, axis)))
+        (c0, c1), (r0, r1) = ranges
+        rows = r1 - r0 + 1
+        n_runs = int(xp.sum(rows))
+        run_starts = xp.cumulative_sum(rows, include_initial=True)[:-1]
+        owner = xp.repeat(xp.arange(k, dtype=self.int_dtype, device=dev), rows)
+        row = xp.arange(n_runs, dtype=self.int_dtype, device=dev) + xp.repeat(r0 - run_starts, rows)
+        base = row * self.columns
+        keys = self.sorted_keys
+        start = xp.searchsorted(keys, base + _take(xp, c0, owner), side="left")
+        counts = xp.searchsorted(keys, base + _take(xp, c1, owner), side="right") - start
+        total = int(xp.sum(counts))
+        bounds = xp.cumulative_sum(counts, include_initial=True)[:-1]
+        slot = xp.arange(total, dtype=counts.dtype, device=dev) + xp.repeat(start - bounds, counts)
+        # a repeat per run copies sequentially: cheaper than a gather per pair
+        return xp.repeat(_take(xp, winners, owner, axis=1), counts, axis=1), slot
+
+
+def _cell_kills(xp: Any, grid: _Grid, winners: Any, t: float, offset: int) -> Any:
+    """Positions of the candidates that a box of ``winners (5, k)`` suppresses (with
+    repeats; the winners themselves included)."""
+    a, slot = grid.neighbours(xp, winners)
+    iou = _iou(xp, a, _take(xp, grid.sorted_cols, slot, axis=1), offset, guard=False)
+    (hit,) = xp.nonzero(iou > t)
+    return _take(xp, grid.order, _take(xp, slot, hit))
 
 
 def nms(
