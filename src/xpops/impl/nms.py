@@ -70,8 +70,10 @@ _MAX_BLOCK = 1024
 _SPARSE_MIN = 512  # fewer remaining candidates than this stay in phase 1
 _PAIR_CHUNK = 1 << 20  # candidate pairs evaluated at once in phase 2
 _FEW_MIN = 2048  # candidates from which phase 0 (few survivors) is tried
+_FEW_BLOCK = 128  # candidates resolved together in phase 0
 _FEW_HANDOFF = 1024  # phase 0 hands fewer remaining candidates to the sorted phases
 _CELLS = 128  # at most about this many grid cells along each axis in phase 0
+_KILL_CHUNK = 8192  # candidate pairs evaluated at once in phase 0
 
 
 # ------------------------------------------------------------------------ validation
@@ -265,14 +267,14 @@ def _select(xp: Any, cols: Any, labels: Any, mask: Any) -> tuple[Any, Any, Any]:
 
 
 def _greedy(
-    xp: Any, cols: Any, labels: Any, t: float, offset: int, limit: int | None
+    xp: Any, cols: Any, labels: Any, t: float, offset: int, limit: int | None,
+    block: int = _FIRST_BLOCK,
 ) -> Any:
     """Positions (ascending) kept by greedy NMS over columns ``(5, m)`` in the given order."""
     dev = device(cols)
     pos = xp.arange(cols.shape[1], dtype=default_int(xp, dev), device=dev)
     kept: list[Any] = []
     n_kept = 0
-    block = _FIRST_BLOCK
     sparse_checked = t < 0  # a negative threshold suppresses disjoint boxes: no sweep
     guard = not _plain_areas(xp, cols)
     while cols.shape[1] > 0:
@@ -495,7 +497,8 @@ def _few_first(
         order = _take(xp, rest, xp.argsort(_take(xp, cand_scores, rest), descending=True,
                                             stable=True))
         more = _greedy(xp, _take(xp, cols, order, axis=1), None, t, offset,
-                       None if limit is None else limit - n_kept)
+                       None if limit is None else limit - n_kept,
+                       block=max(_FIRST_BLOCK, min(order.shape[0], 2 * _FEW_BLOCK)))
         kept.append(_take(xp, order, more))
     out = xp.concat(kept)
     if limit is not None:
@@ -508,7 +511,7 @@ def _few_survivors(
 ) -> tuple[list[Any], Any]:
     """Phase 0, without sorting all candidates: ``(kept, rest)``.
 
-    Repeatedly the ``_FIRST_BLOCK`` best remaining candidates (:func:`smallest_k` of the
+    Repeatedly the ``_FEW_BLOCK`` best remaining candidates (:func:`smallest_k` of the
     negated scores: ties in position order) are resolved among themselves as in phase
     1, and the kept ones drop the candidates they suppress. Those can only lie in the
     3 x 3 neighbouring cells of a grid whose cells are wider than any box (a box's low
@@ -528,7 +531,7 @@ def _few_survivors(
     n_alive, n_kept = m, 0
     kept: list[Any] = []
     while True:  # a loop over blocks
-        b = min(_FIRST_BLOCK, n_alive)
+        b = min(_FEW_BLOCK, n_alive)
         _, block = smallest_k(xp, xp.where(alive, neg, dead_value), b)
         head = _take(xp, cols, block, axis=1)
         within = _exceeds(xp, head, head, t, offset, None, None, False) & _upper(xp, b, dev)
@@ -551,7 +554,7 @@ def _few_survivors(
 
 class _Grid:
     """Candidates bucketed by the cell of their low corner on a grid of at most
-    ``_CELLS x _CELLS`` cells, about ``extent / 2`` wide (``extent``: the largest box
+    ``_CELLS x _CELLS`` cells, about ``extent / 4`` wide (``extent``: the largest box
     width or height, plus ``offset``), sorted by ``key = row * columns + column``.
 
     A box ``j`` can overlap a box ``w`` only if ``lo_w - extent < lo_j < hi_w + offset``
@@ -573,7 +576,7 @@ class _Grid:
             extent = float(xp.max(cols[axis + 2, :] - low)) + offset
             origin = xp.min(low)
             span = float(xp.max(low) - origin)
-            size = max(extent / 2, span / _CELLS, 1e-30)
+            size = max(extent / 4, span / _CELLS, 1e-30)
             count = min(int(span / size) + 2, _CELLS + 2)
             self.axes.append((origin, size, count, extent))
             cells.append(self._cell(xp, low, axis))
@@ -584,14 +587,17 @@ class _Grid:
         self.sorted_cols = _take(xp, cols, self.order, axis=1)
 
     def _cell(self, xp: Any, v: Any, axis: int) -> Any:
-        origin, size, count, _ = self.axes[axis]
-        cell = xp.astype(xp.floor((v - origin) / size), self.int_dtype)
-        return xp.clip(cell, min=0, max=count - 1)
+        """Cells of ``v``: in the grid for box corners; a winner's bounds may fall a few
+        cells outside, which only widens its ranges (a row's range then runs into the
+        next or previous row)."""
+        origin, size, _, _ = self.axes[axis]
+        return xp.astype(xp.floor((v - origin) / size), self.int_dtype)
 
-    def neighbours(self, xp: Any, winners: Any) -> tuple[Any, Any]:
-        """``(a, slot)``: ``a (5, P)``, winners (columns of ``winners (5, k)``) paired
-        with the positions ``slot (P,)`` in the cell order, every pair that may overlap
-        among them; pairs come in runs of consecutive slots (a row of cells)."""
+    def neighbours(self, xp: Any, winners: Any) -> tuple[Any, Any, Any]:
+        """``(runs, start, counts)``: every winner (column of ``winners (5, k)``) and
+        candidate that may overlap are paired in a run: ``counts`` consecutive
+        candidates in the cell order from ``start`` (a row of cells), against the
+        winner whose columns are those of ``runs (5, R)``."""
         dev = device(winners)
         k = winners.shape[1]
         ranges = []
@@ -611,20 +617,42 @@ class _Grid:
         keys = self.sorted_keys
         start = xp.searchsorted(keys, base + _take(xp, c0, owner), side="left")
         counts = xp.searchsorted(keys, base + _take(xp, c1, owner), side="right") - start
-        total = int(xp.sum(counts))
-        bounds = xp.cumulative_sum(counts, include_initial=True)[:-1]
-        slot = xp.arange(total, dtype=counts.dtype, device=dev) + xp.repeat(start - bounds, counts)
-        # a repeat per run copies sequentially: cheaper than a gather per pair
-        return xp.repeat(_take(xp, winners, owner, axis=1), counts, axis=1), slot
+        return _take(xp, winners, owner, axis=1), start, counts
 
 
 def _cell_kills(xp: Any, grid: _Grid, winners: Any, t: float, offset: int) -> Any:
     """Positions of the candidates that a box of ``winners (5, k)`` suppresses (with
-    repeats; the winners themselves included)."""
-    a, slot = grid.neighbours(xp, winners)
-    iou = _iou(xp, a, _take(xp, grid.sorted_cols, slot, axis=1), offset, guard=False)
-    (hit,) = xp.nonzero(iou > t)
-    return _take(xp, grid.order, _take(xp, slot, hit))
+    repeats; the winners themselves included).
+
+    Runs are taken in chunks of about ``_KILL_CHUNK`` pairs: larger pair arrays would
+    grow the heap past its trim threshold and be page-faulted afresh on every call. A
+    winner's columns are repeated along its run (a sequential copy), the candidates'
+    gathered."""
+    runs, start, counts = grid.neighbours(xp, winners)
+    dev = device(runs)
+    bounds = xp.cumulative_sum(counts, include_initial=True)
+    total = int(bounds[-1])
+    n_runs = counts.shape[0]
+    cuts = xp.searchsorted(bounds, xp.arange(0, total, _KILL_CHUNK, dtype=bounds.dtype,
+                                             device=dev), side="right") - 1
+    edges = sorted({*(int(cuts[i]) for i in range(cuts.shape[0])), n_runs})
+    zero = xp.zeros((), dtype=runs.dtype, device=dev)
+    killed = []
+    for ra, rb in zip(edges[:-1], edges[1:], strict=True):  # a loop over chunks
+        c = counts[ra:rb]
+        first = bounds[ra:rb] - bounds[ra]
+        size = int(bounds[rb] - bounds[ra])
+        slot = xp.arange(size, dtype=c.dtype, device=dev) + xp.repeat(start[ra:rb] - first, c)
+        a = [xp.repeat(runs[i, ra:rb], c) for i in range(5)]
+        b = [_take(xp, grid.sorted_cols[i, :], slot) for i in range(5)]
+        w = xp.maximum(xp.minimum(a[2], b[2]) - xp.maximum(a[0], b[0]) + offset, zero)
+        h = xp.maximum(xp.minimum(a[3], b[3]) - xp.maximum(a[1], b[1]) + offset, zero)
+        inter = w * h
+        (hit,) = xp.nonzero(inter / (a[4] + b[4] - inter) > t)
+        killed.append(_take(xp, slot, hit))
+    if not killed:
+        return xp.zeros((0,), dtype=start.dtype, device=dev)
+    return _take(xp, grid.order, xp.concat(killed))
 
 
 def nms(
