@@ -127,11 +127,8 @@ def test_few_survivors_phase_equals_classic_loop(backend, monkeypatch, offset, s
     """Clustered boxes (few survive), phase 0 then the sorted phases for what is left,
     against the classic loop; also far from the origin (float32 cells of coordinates
     near 1e5) and with the pixel offset."""
-    if backend.library == "jax":
-        n = 120  # eager JAX compiles each new shape
-    else:
-        n = 600
-    boxes, scores = clustered(np.random.default_rng(11), n, centres=6, span=400.0)
+    _skip_eager_jax(backend)  # 20 s for 60 boxes: every op compiles for each new shape
+    boxes, scores = clustered(np.random.default_rng(11), 600, centres=6, span=400.0)
     ran = _small_phase0(monkeypatch, backend)
     dtype = backend.float_dtypes[-1]
     rounded = backend.asarray(boxes + shift, dtype)
