@@ -5,9 +5,11 @@ tie: its sort is not stable), the classic pure-NumPy greedy loop (py_cpu_nms, of
 the spec's float64 oracle, and ``jax.jit`` for ``nms_padded``. torchvision needs torch
 2.14.1, so those tests skip where it is absent (``nox -s peers`` runs them).
 
-Both phases of the algorithm are exercised on every backend: few survivors (clustered
+The phases of the algorithm are exercised on every backend: few survivors (clustered
 boxes, blocked phase only) and most survivors (uniform boxes, where the pair sweep takes
-over once there are more than ``_SPARSE_MIN`` candidates left).
+over once there are more than ``_SPARSE_MIN`` candidates left); phase 0 (top blocks and
+grid-cell kills, before any full sort) with its thresholds lowered, so that small inputs
+reach it, hand over to the sorted phases and split pairs into several chunks.
 """
 
 from __future__ import annotations

@@ -20,8 +20,15 @@ Conventions (every op):
 
 Algorithm of :func:`nms` and :func:`batched_nms` (exact, no N x N matrix). The greedy
 result over sorted boxes is the unique fixed point of "keep i unless a kept j < i
-overlaps it above the threshold", and it is found in two phases:
+overlaps it above the threshold", and it is found in up to three phases:
 
+0. *Few survivors*, for :func:`nms` on at least ``_FEW_MIN`` candidates (plain areas,
+   ``iou_threshold >= 0``), before any full sort: the best ``_FEW_BLOCK`` remaining
+   candidates (a top-k, ties in input order) are resolved as a block, and the boxes
+   kept drop the candidates they suppress among their neighbours on a grid of cells
+   (candidates sorted once by an ``int16`` cell key), about ``N`` pairs in all rather
+   than ``kept x N``. Once few candidates remain, or a block keeps more than half of
+   its boxes (most survive), the rest is sorted and goes on to phases 1 and 2.
 1. *Blocked*: take the next ``B`` candidates, resolve them among themselves (a ``B x
    B`` suppression matrix, iterated to its fixed point, which takes as many rounds as
    the block's longest suppression chain), then drop every later candidate that a box
@@ -34,7 +41,7 @@ overlaps it above the threshold", and it is found in two phases:
    segment counts (a cumulative sum over edges sorted by target). Cost about the
    number of overlapping pairs, not ``N^2``.
 
-Everything after phase 1 only needs the remaining candidates, since they already
+Everything after phases 0 and 1 only needs the remaining candidates, since they already
 survived every box kept before them. Python loops run over blocks, pair chunks and
 fixed-point rounds, never over boxes or pairs; memory stays O(N * block).
 """
