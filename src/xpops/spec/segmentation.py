@@ -451,7 +451,8 @@ def _sklearn_mean_iou():
             jaccard_score(t, p, labels=list(range(num_classes)), average=None,
                           zero_division=0), t, p,
         )
-        return _impl.MeanIoU(iou, np.nanmean(iou), accuracy_score(t, p))
+        # 0-d arrays, not the NumPy scalar and Python float the reductions return
+        return _impl.MeanIoU(iou, np.asarray(np.nanmean(iou)), np.asarray(accuracy_score(t, p)))
 
     return native
 
@@ -474,7 +475,7 @@ def _sklearn_iou_from_confusion():
         iou = _nan_where_absent(
             jaccard_score(t, p, labels=list(range(k)), average=None, zero_division=0), t, p
         )
-        return _impl.MeanIoU(iou, np.nanmean(iou), np.mean(t == p))
+        return _impl.MeanIoU(iou, np.asarray(np.nanmean(iou)), np.asarray(np.mean(t == p)))
 
     return native
 
