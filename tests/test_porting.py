@@ -80,7 +80,7 @@ def test_softmax_page_lists_scipy_empty_axis_difference() -> None:
 def test_porting_lists_ops(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["porting"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].split() == ["family", "op", "natives", "agree"]
+    assert out.splitlines()[0].split()[:4] == ["family", "op", "natives", "agree"]
     assert all(f" {op} " in out for op in SPECS)
 
 

@@ -268,10 +268,10 @@ def _cmd_porting(args: argparse.Namespace) -> int:
         page = render_page(SPECS[args.name], by_op.get(args.name, {}))
         print(page if args.markdown else markdown_to_text(page, width), end="")
         return 0
-    rows = [("family", "op", "natives", "agree")]
+    rows = [("family", "op", "natives", "agree", "agree on valid inputs")]
     for spec in SPECS.values():
-        listed, agree = natives_summary(spec, by_op.get(spec.name, {}))
-        rows.append((spec.family, spec.name, str(listed), str(agree)))
+        listed, agree, valid = natives_summary(spec, by_op.get(spec.name, {}))
+        rows.append((spec.family, spec.name, str(listed), str(agree), str(valid)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for i, row in enumerate(rows):
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())

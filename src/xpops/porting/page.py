@@ -25,6 +25,7 @@ __all__ = [
     "check_pages",
     "page_name",
     "natives_summary",
+    "on_valid_inputs",
 ]
 
 INDEX = "README.md"
@@ -209,11 +210,27 @@ def _versions(record: Mapping[str, Any]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(record.get("versions", {}).items()))
 
 
+def on_valid_inputs(record: Mapping[str, Any]) -> bool:
+    """Whether every measured backend agreed on every valid input (edge and drawn cases):
+    the native may still handle invalid inputs differently."""
+    entries = [b for b in record.get("backends", ()) if b["status"] in ("agrees", "differs")]
+    return bool(entries) and all(
+        d["kind"] == "invalid input" for b in entries for d in b.get("differences", ())
+    )
+
+
 def _result_cell(entry: Mapping[str, Any]) -> str:
     status = entry["status"]
     if status == "differs":
-        n = len(entry.get("differences", ()))
-        return f"**differs** ({n} class{'es' if n != 1 else ''})"
+        kinds: dict[str, int] = {}
+        for d in entry.get("differences", ()):
+            kinds[d["kind"]] = kinds.get(d["kind"], 0) + 1
+        counted = ", ".join(
+            f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in kinds.items()
+        )
+        if "edge case" not in kinds and "drawn case" not in kinds:
+            return f"agrees on valid inputs; errors differ ({counted})"
+        return f"**differs** ({counted})"
     if status == "not installed":
         return "not installed" + (f" ({entry['reason']})" if entry.get("reason") else "")
     return status
@@ -288,10 +305,12 @@ def render_page(spec: OpSpec, records: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def natives_summary(spec: OpSpec, records: Mapping[str, Any]) -> tuple[int, int]:
-    """(natives listed, natives that agree with the spec on every measured backend)."""
+def natives_summary(spec: OpSpec, records: Mapping[str, Any]) -> tuple[int, int, int]:
+    """(natives listed, natives that agree with the spec on every measured backend,
+    natives that agree on every valid input)."""
     agree = sum(1 for n in spec.natives if records.get(n.name, {}).get("status") == "agrees")
-    return len(spec.natives), agree
+    valid = sum(1 for n in spec.natives if on_valid_inputs(records.get(n.name, {})))
+    return len(spec.natives), agree, valid
 
 
 def _about() -> list[str]:
@@ -333,19 +352,25 @@ def render_index(specs: Iterable[OpSpec], records: Mapping[str, Any]) -> str:
         for n in spec.natives:
             status = recs.get(n.name, {}).get("status", "not measured")
             totals[status] = totals.get(status, 0) + 1
-        listed, agree = natives_summary(spec, recs)
+        listed, agree, valid = natives_summary(spec, recs)
         rows.append((spec.family, f"[{spec.name}]({page_name(spec.name)})", str(listed),
-                     str(agree)))
+                     str(agree), str(valid)))
     order = ("agrees", "differs", "unsupported", "not installed", "not measured")
     summary = ", ".join(f"{totals[s]} {s}" for s in order if totals.get(s))
+    valid = sum(
+        on_valid_inputs(records.get(s.name, {}).get(n.name, {})) for s in specs for n in s.natives
+    )
     lines = [
         "# xpops porting reference", "",
         "One page per op, generated from its spec (`src/xpops/spec/`): signature, definition, "
         "every convention as a named edge case, errors, tolerances, capabilities, the native "
         "equivalents with their argument mapping, and the **measured differences** of each "
         "native against the spec. `xpops porting OP` prints a page in the terminal.", "",
-        f"{len(specs)} ops, {sum(totals.values())} natives: {summary}.", "",
-        *_table(("family", "op", "natives", "agree"), rows), "",
+        f"{len(specs)} ops, {sum(totals.values())} natives: {summary}. {valid} agree on every "
+        "valid input (edge and drawn cases) and differ only in how they reject invalid ones. "
+        "Most natives validate less than the spec asks (a wrong dtype or shape passes, or "
+        "raises another exception): the pages list each such input.", "",
+        *_table(("family", "op", "natives", "agree", "agree on valid inputs"), rows), "",
         *_about(),
     ]
     while lines[-1] == "":

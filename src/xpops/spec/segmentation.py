@@ -435,7 +435,9 @@ def _numpy_intersection_and_union():
 
 def _nan_where_absent(scores, t, p):
     """NaN for classes absent from both sides (jaccard_score's zero_division is 0 or 1)."""
-    present = np.bincount(np.concatenate([t, p]), minlength=len(scores)) > 0
+    labels = np.concatenate([t, p])
+    labels = labels[(labels >= 0) & (labels < len(scores))]  # an out-of-range prediction
+    present = np.bincount(labels, minlength=len(scores)) > 0
     return np.where(present, scores, np.nan)
 
 
