@@ -17,6 +17,7 @@ from xpops.porting.measure import (
     measure,
     measure_native,
     native_status,
+    save_records,
 )
 from xpops.porting.page import check_pages, page_name, render_page, show, write_pages
 from xpops.porting.text import markdown_to_text
@@ -155,9 +156,15 @@ def test_measure_is_incremental_and_keeps_measurements(tmp_path: Path) -> None:
     ]
     measure([spec], numpy, path, missing=True, max_examples=2, progress=said.append)
     assert len(said) == 3  # torch's and jax's natives had no record; scipy's is kept
-    # a native whose library is absent here does not overwrite a measurement made elsewhere
+    # no backend here takes a native's arrays: recorded as not measured, with the reason
     absent = measure_native(spec, spec.natives[0], [], max_examples=0)
-    assert absent["status"] == "not measured"
+    assert absent["status"] == "not measured" and absent["reason"]
+    # records of natives the specs no longer list are dropped on the next measurement
+    data = load_records(path)
+    data["records"]["sigmoid"]["renamed.expit"] = dict(record)
+    save_records(data, path)
+    measure([spec], numpy, path, missing=True, max_examples=2)
+    assert "renamed.expit" not in load_records(path)["records"]["sigmoid"]
 
 
 def test_values_are_shown_independently_of_numpy_printing() -> None:

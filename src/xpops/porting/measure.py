@@ -210,11 +210,10 @@ def measure_native(
         "max_examples": max_examples,
         "seed": seed,
     }
-    if record["status"] != "not installed":
-        record["versions"] = _versions(native)
-    elif not entries:
-        record["status"] = "not measured"
+    if not entries:
         record["reason"] = "none of the backends measured takes its arrays"
+    elif record["status"] != "not installed":
+        record["versions"] = _versions(native)
     return record
 
 
@@ -242,6 +241,20 @@ def _merge(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
     return new
 
 
+def _prune(data: dict[str, Any]) -> None:
+    """Drop the records of ops and natives the specs no longer list (a renamed native)."""
+    from ..spec import SPECS
+
+    records = data["records"]
+    for op in list(records):
+        listed = {n.name for n in SPECS[op].natives} if op in SPECS else set()
+        for name in list(records[op]):
+            if name not in listed:
+                del records[op][name]
+        if not records[op]:
+            del records[op]
+
+
 def measure(
     specs: Iterable[OpSpec], backends: Sequence[Backend], path: Path, *,
     library: str | None = None, missing: bool = False, max_examples: int = MAX_EXAMPLES,
@@ -253,6 +266,7 @@ def measure(
     """
     data = load_records(path)
     data["format"] = FORMAT
+    _prune(data)
     pairs = select_natives(specs, library=library)
     if missing:
         pairs = [
