@@ -374,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     port.add_argument("--op", action="append", default=[], help="with --measure: this op")
     port.add_argument("--backend", action="append", default=[],
                       help="with --measure: exact backend names (default numpy, torch:cpu, "
-                      "jax:cpu)")
+                      "jax:cpu, jax:cpu:x64)")
     port.add_argument("--max-examples", type=int, default=10)
     port.add_argument("--seed", type=int, default=0)
     port.add_argument("-q", "--quiet", action="store_true")

@@ -40,8 +40,9 @@ __all__ = [
     "native_status",
 ]
 
-# numpy for NumPy-taking natives, torch on CPU, JAX in its default configuration (float32)
-DEFAULT_BACKENDS = ("numpy", "torch:cpu", "jax:cpu")
+# numpy for NumPy-taking natives, torch on CPU, JAX in its default configuration (float32,
+# int32) and with x64 (float64 values compared too)
+DEFAULT_BACKENDS = ("numpy", "torch:cpu", "jax:cpu", "jax:cpu:x64")
 MAX_EXAMPLES = 10
 SEED = 0
 RECORDS_FILE = "measured.json"

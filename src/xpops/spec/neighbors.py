@@ -276,6 +276,8 @@ def _torch_cdist():
     def native(a, b, /, *, metric="euclidean", chunk_size=None):
         if metric == "cosine":
             raise Unsupported("torch.cdist has no cosine distance")
+        if metric not in ("euclidean", "sqeuclidean", "manhattan"):
+            raise Unsupported("metric names: torch.cdist takes a p-norm")
         d = torch.cdist(a, b, p=1.0 if metric == "manhattan" else 2.0)
         return d * d if metric == "sqeuclidean" else d
 
