@@ -54,6 +54,13 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session
+def docs(session: nox.Session) -> None:
+    """The porting reference in docs/ is current (`xpops porting --write` regenerates it)."""
+    session.install(".")
+    session.run("xpops", "porting", "--check", "docs")
+
+
+@nox.session
 def conformance(session: nox.Session) -> None:
     """The conformance matrix over every backend installed in the full set."""
     session.install(*FULL)

@@ -494,12 +494,36 @@ def run_cocoeval(module: str, *args: Any, image_ids=None, category_ids=None,
             ev.eval["scores"])
 
 
+def _as_result(precision, stats, recall, scores, args, kwargs):
+    """The spec's result fields from COCOeval's arrays: per-class AP as pycocotools'
+    summarize() computes AP (mean of the defined precisions; area "all", last maxDets)."""
+    category_ids = kwargs.get("category_ids")
+    names = list(kwargs.get("area_ranges") or _impl.DEFAULT_AREA_RANGES)
+    a_all = names.index("all") if "all" in names else 0
+    if not kwargs.get("use_categories", True):
+        cats = np.array([-1], np.int64)
+    elif category_ids is not None:
+        cats = np.unique(np.asarray(category_ids)).astype(np.int64)
+    else:  # every label of the ground truth and the detections (flat arrays' labels)
+        cats = np.union1d(np.asarray(args[2]), np.asarray(args[5])).astype(np.int64)
+    per_class = []
+    for k in range(precision.shape[2]):
+        p = precision[:, :, k, a_all, -1]
+        p = p[p > -1]
+        per_class.append(p.mean() if p.size else -1.0)
+    return _impl.CocoEvaluation(
+        np.asarray(stats), precision, recall, scores, np.asarray(per_class, np.float64),
+        cats, (), (), (), (),
+    )
+
+
 def _cocoeval(module: str):
     def load():
         __import__(module)
 
         def run(*args: Any, **kwargs: Any):
-            return run_cocoeval(module, *args, **kwargs)
+            stats, precision, recall, scores = run_cocoeval(module, *args, **kwargs)
+            return _as_result(precision, stats, recall, scores, args, kwargs)
 
         return run
 
