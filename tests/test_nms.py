@@ -53,14 +53,6 @@ def _run(backend, fn, boxes, scores, *args, dtype=None, **kwargs):
     return out
 
 
-def _skip_eager_jax(backend):
-    """Eager JAX compiles every new shape, and NMS makes new shapes as boxes die: large
-    inputs take minutes there. JAX runs the small conformance cases (blocked phase),
-    the stable-order test and nms_padded under jit."""
-    if backend.library == "jax":
-        pytest.skip("eager JAX compiles each data-dependent shape: large inputs too slow")
-
-
 def _np(backend, out):
     assert backend.same_device(out)
     return backend.to_numpy(out)
@@ -73,7 +65,6 @@ def _np(backend, out):
 @pytest.mark.parametrize("offset", [0, 1])
 def test_nms_equals_classic_numpy_loop(backend, layout, offset):
     """Distinct scores: the classic loop's reversed argsort order is then exact."""
-    _skip_eager_jax(backend)
     boxes, scores = layout(np.random.default_rng(7), 1500)
     dtype = backend.float_dtypes[-1]
     rounded = backend.asarray(boxes, dtype)
@@ -85,7 +76,6 @@ def test_nms_equals_classic_numpy_loop(backend, layout, offset):
 
 
 def test_blocked_and_sparse_phases_agree(backend, monkeypatch):
-    _skip_eager_jax(backend)
     boxes, scores = uniform(np.random.default_rng(3), 150, span=500.0)
     scores = np.round(scores * 8) / 8  # many ties: the stable order must hold in both
     labels = np.random.default_rng(4).integers(0, 3, 150)
@@ -129,7 +119,6 @@ def test_few_survivors_phase_equals_classic_loop(backend, monkeypatch, offset, s
     """Clustered boxes (few survive), phase 0 then the sorted phases for what is left,
     against the classic loop; also far from the origin (float32 cells of coordinates
     near 1e5) and with the pixel offset."""
-    _skip_eager_jax(backend)  # 20 s for 60 boxes: every op compiles for each new shape
     boxes, scores = clustered(np.random.default_rng(11), 600, centres=6, span=400.0)
     ran = _small_phase0(monkeypatch, backend)
     dtype = backend.float_dtypes[-1]
@@ -144,7 +133,6 @@ def test_few_survivors_phase_hands_over_mid_way(backend, monkeypatch):
     """High scores on clusters, low ones on scattered boxes: phase 0 drops the clusters,
     then a block keeps most of its boxes and the sorted phases finish; ties in scores
     (stable order), score_threshold and max_output_size go through both."""
-    _skip_eager_jax(backend)
     rng = np.random.default_rng(12)
     cb, cs = clustered(rng, 400, centres=5, span=400.0)
     ub, us = uniform(rng, 200, span=400.0)
@@ -162,7 +150,6 @@ def test_few_survivors_phase_hands_over_mid_way(backend, monkeypatch):
 
 def test_few_survivors_phase_skips_degenerate_boxes(backend, monkeypatch):
     """Zero-area boxes need the guarded IoU: phase 0 stands aside, the result holds."""
-    _skip_eager_jax(backend)
     boxes, scores = clustered(np.random.default_rng(13), 200, centres=4, span=300.0)
     boxes[::7, 2] = boxes[::7, 0]  # zero width
     ran = _small_phase0(monkeypatch, backend)
@@ -183,7 +170,6 @@ def test_equal_scores_are_taken_in_input_order(backend):
 
 
 def test_score_threshold_and_max_output_size(backend):
-    _skip_eager_jax(backend)
     boxes, scores = uniform(np.random.default_rng(6), 900, span=300.0)
     full = nms_oracle(boxes, scores, 0.4)
     got = _np(backend, _run(backend, xpops.nms, boxes, scores, 0.4, max_output_size=25))
@@ -193,7 +179,6 @@ def test_score_threshold_and_max_output_size(backend):
 
 
 def test_batched_nms_equals_per_label_nms(backend):
-    _skip_eager_jax(backend)
     rng = np.random.default_rng(8)
     boxes, scores = clustered(rng, 800, centres=6)
     labels = rng.integers(-3, 5, 800)
@@ -216,7 +201,6 @@ def test_batched_nms_keeps_precision_of_large_coordinates(backend):
 
 
 def test_nms_padded_equals_nms_prefix(backend):
-    _skip_eager_jax(backend)
     boxes, scores = uniform(np.random.default_rng(9), 300, span=200.0)
     want = nms_oracle(boxes, scores, 0.5)
     for size in (0, 10, want.size, want.size + 7):
@@ -229,7 +213,6 @@ def test_nms_padded_equals_nms_prefix(backend):
 
 
 def test_soft_nms_matches_oracle_on_many_boxes(backend):
-    _skip_eager_jax(backend)
     boxes, scores = clustered(np.random.default_rng(10), 120, centres=5, span=300.0)
     for kwargs in ({}, {"method": "linear", "iou_threshold": 0.3, "score_threshold": 0.05}):
         idx, s = _run(backend, xpops.soft_nms, boxes, scores, dtype=backend.float_dtypes[-1],

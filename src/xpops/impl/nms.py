@@ -56,6 +56,7 @@ from typing import Any
 from .._lib.control import while_loop
 from .._lib.counting import bincount
 from .._lib.indexing import take_nonnegative
+from .._lib.jax_eager import host_arrays
 from .._lib.namespace import (
     array_namespace,
     as_array,
@@ -426,16 +427,26 @@ def _sparse_greedy(
 
 
 def _index_safe(xp: Any, fn: Any, *arrays: Any) -> Any:
-    """``fn(*arrays)`` on a device that holds the indices, results back on the inputs'.
+    """``fn(xp, *arrays)`` where the greedy loops run well, results back where inputs live.
 
-    array-api-strict's ``no_x64`` device rejects the int64 that its argsort and nonzero
-    return (see ``_lib.namespace.index_device``): there the work runs on the default device.
+    Eager JAX would compile every round of a loop over shrinking arrays anew: there the
+    work runs on NumPy copies. array-api-strict's ``no_x64`` device rejects the int64 that
+    its argsort and nonzero return (see ``_lib.namespace.index_device``): there the work
+    runs on the default device.
     """
     home = device(arrays[0])
+    if (host := host_arrays(*arrays)) is not None:
+        out = fn(array_namespace(*(a for a in host if a is not None)), *host)
+
+        def from_host(x: Any) -> Any:
+            integral = x.dtype.kind in "iu"
+            return xp.asarray(x, dtype=default_int(xp, home) if integral else None, device=home)
+
+        return tuple(map(from_host, out)) if isinstance(out, tuple) else from_host(out)
     work = index_device(xp, arrays[0])
     if work is None:
-        return fn(*arrays)
-    out = fn(*(None if a is None else a.to_device(work) for a in arrays))
+        return fn(xp, *arrays)
+    out = fn(xp, *(None if a is None else a.to_device(work) for a in arrays))
 
     def back(x: Any) -> Any:
         if xp.isdtype(x.dtype, "integral"):
@@ -454,7 +465,8 @@ def _run(
     limit = None if max_output_size is None else _count(max_output_size, "max_output_size")
     offset = check_offset(offset)
     return _index_safe(
-        xp, lambda x, s, lab: _nms(xp, x, s, lab, t, s_thr, limit, offset), xyxy, scores, labels
+        xp, lambda xq, x, s, lab: _nms(xq, x, s, lab, t, s_thr, limit, offset),
+        xyxy, scores, labels,
     )
 
 
@@ -764,7 +776,7 @@ def nms_padded(
     size = _count(max_output_size, "max_output_size")
     offset = check_offset(offset)
     return _index_safe(
-        xp, lambda x, sc: _padded(xp, x, sc, t, s_thr, size, offset), xyxy, scores
+        xp, lambda xq, x, sc: _padded(xq, x, sc, t, s_thr, size, offset), xyxy, scores
     )
 
 
@@ -846,7 +858,7 @@ def soft_nms(
     check_choice(method, "method", SOFT_METHODS)
     offset = check_offset(offset)
     return _index_safe(
-        xp, lambda x, sc: _soft(xp, x, sc, sigma, t, s_thr, method, offset), xyxy, scores
+        xp, lambda xq, x, sc: _soft(xq, x, sc, sigma, t, s_thr, method, offset), xyxy, scores
     )
 
 
