@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .._lib.jax_eager import host_arrays, run_compiled
 from .._lib.namespace import array_namespace, default_int, device, index_device, is_concrete
 from .._lib.validation import check_real_floating, check_same_shape, concrete_true
 
@@ -54,7 +55,7 @@ def _validate(xp: Any, scores: Any, target: Any) -> None:
             raise ValueError(msg)
 
 
-def _counts(xp: Any, scores: Any, target: Any, beta: float) -> tuple[Any, Any, Any, Any, Any]:
+def _counts(scores: Any, target: Any, xp: Any, beta: float) -> tuple[Any, Any, Any, Any, Any]:
     """Ascending scores, run-start mask, tp, predicted-positive counts k, F-beta.
 
     With the scores sorted ascending, the threshold at position ``j`` predicts positions
@@ -126,11 +127,15 @@ def fbeta_curve(scores: Any, target: Any, /, *, beta: float = 1.0) -> tuple[Any,
     if math.prod(scores.shape) == 0:
         empty = xp.zeros((0,), dtype=scores.dtype, device=device(scores))
         return empty, empty, empty, empty
+    if (host := host_arrays(scores, target)) is not None:
+        # eager JAX: the output length depends on the values, so nothing compiles once
+        home = device(scores)
+        return tuple(xp.asarray(o, device=home) for o in fbeta_curve(*host, beta=beta))
     if (elsewhere := index_device(xp, scores)) is not None:
         home = device(scores)
         out = fbeta_curve(scores.to_device(elsewhere), target.to_device(elsewhere), beta=beta)
         return tuple(o.to_device(home) for o in out)
-    s_sorted, first, tp, k, fbeta = _counts(xp, scores, target, beta)
+    s_sorted, first, tp, k, fbeta = _counts(scores, target, xp, beta)
     (starts,) = xp.nonzero(first)
     positives = tp[:1]  # the lowest threshold predicts every sample positive
     tp = xp.take(tp, starts)
@@ -186,7 +191,11 @@ def best_fbeta_threshold(scores: Any, target: Any, /, *, beta: float = 1.0) -> t
             scores.to_device(elsewhere), target.to_device(elsewhere), beta=beta
         )
         return threshold.to_device(home), fbeta.to_device(home)
-    s_sorted, first, _, _, fbeta = _counts(xp, scores, target, beta)
+    return run_compiled(_best, (scores, target), xp, beta)
+
+
+def _best(scores: Any, target: Any, xp: Any, beta: float) -> tuple[Any, Any]:
+    s_sorted, first, _, _, fbeta = _counts(scores, target, xp, beta)
     # F >= 0 at every threshold, so -1 never wins; argmax takes the first maximum, so
     # searching the reversed (descending) order picks the highest threshold among ties
     minus_one = xp.asarray(-1.0, dtype=fbeta.dtype, device=device(fbeta))
