@@ -17,6 +17,12 @@ Native paths:
   stable sort, and the ``k`` kept entries are reordered by (value, index).
 - JAX: ``jax.lax.top_k`` of the negated values, documented to put the lower index first
   among equal values; jit-able.
+- Dask: per chunk of columns, a stable sort's first ``k`` (with the chunk's offset
+  added to the indices), then one stable sort of the ``k`` candidates of every chunk.
+  The candidates lie in column order among equal values (chunks in order, each sorted
+  stably), so the merge keeps index order; the graph stays lazy and no chunk ever holds
+  more than ``k`` columns per chunk of the input. ``dask.array.topk`` is not used: its
+  choice among tied values is unspecified.
 
 The pure-standard fallback is ``argsort(stable=True)`` and its first ``k`` columns.
 """
@@ -62,6 +68,8 @@ def _native_smallest_k(x: Any, k: int) -> tuple[Any, Any] | None:
         return _numpy_smallest_k(x, k)
     if array_api_compat.is_torch_array(x):
         return _torch_smallest_k(x, k)
+    if array_api_compat.is_dask_array(x):
+        return _dask_smallest_k(x, k)
     if array_api_compat.is_jax_array(x):
         import jax
         import jax.numpy as jnp
@@ -130,3 +138,30 @@ def _torch_smallest_k(x: Any, k: int) -> tuple[Any, Any]:
     values = torch.gather(x, -1, index)
     order = torch.sort(values, dim=-1, stable=True).indices
     return torch.gather(values, -1, order), torch.gather(index, -1, order)
+
+
+def _first_k_stable(block: Any, k: int) -> Any:
+    """Indices of a stable sort's first ``k`` along the last axis of one chunk."""
+    xp = array_api_compat.array_namespace(block)
+    return xp.argsort(block, axis=-1, stable=True)[:, :k]
+
+
+def _take_last(block: Any, index: Any) -> Any:
+    return array_api_compat.array_namespace(block).take_along_axis(block, index, axis=-1)
+
+
+def _dask_smallest_k(x: Any, k: int) -> tuple[Any, Any]:
+    import dask.array as da
+    import numpy as np
+
+    rows = x.chunks[0]
+    widths = tuple(min(k, c) for c in x.chunks[1])
+    local = x.map_blocks(_first_k_stable, k, chunks=(rows, widths), dtype=np.int64)
+    values = da.map_blocks(_take_last, x, local, chunks=local.chunks, dtype=x.dtype)
+    starts = np.cumsum((0, *x.chunks[1][:-1]))
+    offset = da.from_array(np.repeat(starts, widths), chunks=(widths,))
+    index = local + offset[None, :]
+    values, index = values.rechunk({1: -1}), index.rechunk({1: -1})
+    order = values.map_blocks(_first_k_stable, k, chunks=(rows, (k,)), dtype=np.int64)
+    return (da.map_blocks(_take_last, values, order, chunks=order.chunks, dtype=x.dtype),
+            da.map_blocks(_take_last, index, order, chunks=order.chunks, dtype=np.int64))

@@ -10,7 +10,8 @@ from .engine import OpResult
 
 __all__ = ["format_matrix", "format_failures", "to_json", "to_markdown", "write_report"]
 
-_SYMBOL = {"pass": "pass", "fail": "FAIL", "not installed": "-", "not provided": "n/a"}
+_SYMBOL = {"pass": "pass", "fail": "FAIL", "not installed": "-", "not provided": "n/a",
+           "not supported": "no"}
 
 
 def _cell(r: OpResult) -> str:

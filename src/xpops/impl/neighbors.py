@@ -258,9 +258,10 @@ def _refine(xp: Any, a: Any, b: Any, exp: _Expansion, d: Any, minima: Any, metri
     expansion cancelled: squared distance below ``_REFINE`` times the two norms, or NaN
     (the square root of a negative residue, see ``clamped_root``).
 
-    With readable values every such entry is redone; traced (under ``jax.jit``) a fixed
-    budget of ``max(2 (rows + columns), 4096)`` entries per block is, the first in
-    row-major order. Returns the block and whether entries were left over (traced only).
+    With readable values, and on Dask, every such entry is redone; traced (under
+    ``jax.jit``) a fixed budget of ``max(2 (rows + columns), 4096)`` entries per block
+    is, the first in row-major order. Returns the block and whether entries were left
+    over (traced only).
     """
     stop = start + d.shape[0]
     na = exp.na[start:stop]
@@ -272,6 +273,11 @@ def _refine(xp: Any, a: Any, b: Any, exp: _Expansion, d: Any, minima: Any, metri
         return d, False
     bound = _REFINE * (na[:, None] + exp.nb[None, :])
     mask = ~(d >= (xp.sqrt(bound) if metric == "euclidean" else bound))
+    if not readable and array_api_compat.is_dask_array(d):
+        # lazy but not traced: every cancelling entry is redone, as where values can be
+        # read, by a chunkwise select between the expansion and the direct distances
+        diff = a[start:stop, None, :] - b[None, :, :]
+        return xp.where(mask, _direct(xp, diff, metric), d), False
     if not readable:
         budget = min(d.shape[0] * d.shape[1], max(2 * (d.shape[0] + d.shape[1]), 4096))
         rows, cols = nonzero_padded(xp, mask, budget)
