@@ -325,3 +325,14 @@ def test_every_other_op_marked_lazy_builds_its_graph_without_computing(op):
     rtol, atol = spec.rtol_atol("float64")
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=rtol, atol=atol)
+
+
+def test_conformance_reports_ops_that_cannot_stay_lazy_as_not_supported():
+    from xpops.conformance.backends import select
+    from xpops.conformance.engine import check_op
+    from xpops.conformance.report import format_matrix
+
+    (backend,) = select(["dask"])
+    result = check_op(SPECS["nms"], backend, max_examples=1)
+    assert result.status == "not supported" and "lazy" in result.reason
+    assert "no" in format_matrix([result]).splitlines()[2].split()
