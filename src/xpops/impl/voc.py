@@ -265,9 +265,10 @@ def voc_evaluate(
     Array([0.83333333], dtype=array_api_strict.float64)
     """
     arrays = [det_boxes, det_scores, det_labels, det_image_ids, gt_boxes, gt_labels,
-              gt_image_ids, *([] if gt_difficult is None else [gt_difficult])]
-    reject_lazy("voc_evaluate", SORTS_AND_MATCHES, *arrays)
-    xp = array_namespace(*arrays)
+              gt_image_ids]
+    difficult = [] if gt_difficult is None else [gt_difficult]
+    reject_lazy("voc_evaluate", SORTS_AND_MATCHES, *arrays, *difficult)
+    xp = array_namespace(*arrays, *difficult)
     iou_threshold = _check_threshold(iou_threshold)
     check_choice(ap_method, "ap_method", VOC_AP_METHODS)
     offset = check_offset(offset)
