@@ -17,12 +17,13 @@ Native paths:
   stable sort, and the ``k`` kept entries are reordered by (value, index).
 - JAX: ``jax.lax.top_k`` of the negated values, documented to put the lower index first
   among equal values; jit-able.
-- Dask: per chunk of columns, a stable sort's first ``k`` (with the chunk's offset
-  added to the indices), then one stable sort of the ``k`` candidates of every chunk.
-  The candidates lie in column order among equal values (chunks in order, each sorted
-  stably), so the merge keeps index order; the graph stays lazy and no chunk ever holds
-  more than ``k`` columns per chunk of the input. ``dask.array.topk`` is not used: its
-  choice among tied values is unspecified.
+- Dask (NumPy chunks): per chunk of columns, NumPy's path above gives the chunk's ``k``
+  smallest (values and global columns, one structured array, so each chunk of the input
+  is read by one task and released), then one stable sort of the ``k`` candidates of
+  every chunk. Among equal values the candidates lie in column order (chunks in order,
+  each in index order), so the merge keeps index order; the graph stays lazy.
+  ``dask.array.topk`` is not used: its choice among tied values is unspecified. Other
+  chunk types take the fallback (which gathers each row into one chunk).
 
 The pure-standard fallback is ``argsort(stable=True)`` and its first ``k`` columns.
 """
@@ -140,28 +141,39 @@ def _torch_smallest_k(x: Any, k: int) -> tuple[Any, Any]:
     return torch.gather(values, -1, order), torch.gather(index, -1, order)
 
 
-def _first_k_stable(block: Any, k: int) -> Any:
-    """Indices of a stable sort's first ``k`` along the last axis of one chunk."""
-    xp = array_api_compat.array_namespace(block)
-    return xp.argsort(block, axis=-1, stable=True)[:, :k]
 
-
-def _take_last(block: Any, index: Any) -> Any:
-    return array_api_compat.array_namespace(block).take_along_axis(block, index, axis=-1)
-
-
-def _dask_smallest_k(x: Any, k: int) -> tuple[Any, Any]:
-    import dask.array as da
+def _chunk_candidates(block: Any, k: int, block_info: Any = None) -> Any:
+    """One chunk's ``k`` smallest per row as a structured array of (value, column)."""
     import numpy as np
 
+    start = block_info[0]["array-location"][1][0]  # the chunk's first column
+    values, index = _numpy_smallest_k(block, min(k, block.shape[1]))
+    out = np.empty(values.shape, dtype=[("v", block.dtype), ("i", np.int64)])
+    out["v"], out["i"] = values, index + start
+    return out
+
+
+def _merge_candidates(block: Any, k: int) -> Any:
+    """The ``k`` smallest of every chunk's candidates: a stable sort by value keeps the
+    column order among equal values, since the chunks' candidates come in column order."""
+    import numpy as np
+
+    order = np.argsort(block["v"], axis=-1, kind="stable")[:, :k]
+    return np.take_along_axis(block, order, axis=-1)
+
+
+def _dask_smallest_k(x: Any, k: int) -> tuple[Any, Any] | None:
+    import numpy as np
+
+    if not isinstance(x._meta, np.ndarray):  # chunks of another library: the fallback
+        return None
     rows = x.chunks[0]
     widths = tuple(min(k, c) for c in x.chunks[1])
-    local = x.map_blocks(_first_k_stable, k, chunks=(rows, widths), dtype=np.int64)
-    values = da.map_blocks(_take_last, x, local, chunks=local.chunks, dtype=x.dtype)
-    starts = np.cumsum((0, *x.chunks[1][:-1]))
-    offset = da.from_array(np.repeat(starts, widths), chunks=(widths,))
-    index = local + offset[None, :]
-    values, index = values.rechunk({1: -1}), index.rechunk({1: -1})
-    order = values.map_blocks(_first_k_stable, k, chunks=(rows, (k,)), dtype=np.int64)
-    return (da.map_blocks(_take_last, values, order, chunks=order.chunks, dtype=x.dtype),
-            da.map_blocks(_take_last, index, order, chunks=order.chunks, dtype=np.int64))
+    pair = np.dtype([("v", x.dtype), ("i", np.int64)])
+    # one task per chunk yields both the values and the columns, so each chunk of x is
+    # read once and released (two consumers of it would keep every chunk in memory)
+    found = x.map_blocks(_chunk_candidates, k, chunks=(rows, widths), dtype=pair,
+                         meta=np.empty((0, 0), dtype=pair))
+    best = found.rechunk({1: -1}).map_blocks(_merge_candidates, k, chunks=(rows, (k,)),
+                                             dtype=pair, meta=np.empty((0, 0), dtype=pair))
+    return best["v"], best["i"]

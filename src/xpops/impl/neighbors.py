@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import array_api_compat
+from array_api_compat import is_dask_array
 
 from .._lib.jax_eager import on_jax, run_compiled
 from .._lib.namespace import (
@@ -183,9 +184,13 @@ def _as_float(xp: Any, a: Any, b: Any) -> tuple[Any, Any]:
     )
 
 
-def _blocks(n: int, chunk_size: int | None, per_row: int) -> list[tuple[int, int]]:
+def _blocks(n: int, chunk_size: int | None, per_row: int, *, lazy: bool = False
+            ) -> list[tuple[int, int]]:
     """``[start, stop)`` of each block of rows (stops clamped: the standard leaves
-    out-of-bounds slice stops unspecified)."""
+    out-of-bounds slice stops unspecified). ``lazy`` (Dask) with no ``chunk_size``: one
+    block, since the arrays' own chunks bound the memory of each task."""
+    if lazy and chunk_size is None:
+        return [(0, n)]
     rows = chunk_size if chunk_size is not None else max(1, _BLOCK_ELEMENTS // max(1, per_row))
     return [(s, min(s + rows, n)) for s in range(0, n, rows)]
 
@@ -313,7 +318,7 @@ def _pairwise(a: Any, b: Any, /, *, metric: str, chunk_size: int | None) -> tupl
     if n == 0 or m == 0:
         return xp.zeros((n, m), dtype=a.dtype, device=device(a)), left_over
     if metric == "manhattan":
-        spans = _blocks(n, chunk_size, m * a.shape[1])
+        spans = _blocks(n, chunk_size, m * a.shape[1], lazy=is_dask_array(a))
         blocks = [_manhattan_block(xp, a[s:e, :], b) for s, e in spans]
     elif metric == "cosine":
         an, bn_t = _unit_rows(xp, a), xp.matrix_transpose(_unit_rows(xp, b))
@@ -350,7 +355,7 @@ def pairwise_distances(
     chunk_size : rows of ``a`` per block; temporaries then hold about
         ``chunk_size * M`` entries (``chunk_size * M * D`` for manhattan). None: one
         block for euclidean, sqeuclidean and cosine, blocks of about 4M entries for
-        manhattan.
+        manhattan (one block on Dask, whose chunks bound each task).
 
     Returns
     -------
@@ -413,7 +418,8 @@ def _search(
     elif metric != "manhattan":
         key_lhs, key_rhs_t = _Expansion(xp, query, train).keys()
     dists, indices = [], []
-    for s, e in _blocks(n_query, chunk_size, per_row):  # a loop over blocks of queries
+    lazy = is_dask_array(query)
+    for s, e in _blocks(n_query, chunk_size, per_row, lazy=lazy):  # a loop over query blocks
         q = query[s:e, :]
         if metric == "manhattan":
             keys = _manhattan_block(xp, q, train)
@@ -452,7 +458,10 @@ def kneighbors(
     (:func:`pairwise_distances` ``metric``) ascending in the promoted float dtype, equal
     distances in training-index order; indices in the default integer dtype. Queries go
     in blocks of ``chunk_size`` rows (default: about 4M entries per block), so memory
-    stays ``O(chunk_size * N)``. The candidates are ranked on the matrix-product
+    stays ``O(chunk_size * N)``; on Dask the default is one block, the arrays' own chunks
+    bounding each task, and a training set chunked along its samples is searched chunk
+    by chunk (each chunk's ``k`` best, then a merge, ties still in index order). The
+    candidates are ranked on the matrix-product
     expansion and the ``k`` kept ones re-measured from their differences: the returned
     distances are exact to rounding (0 for a duplicate), and only points whose distances
     differ by less than the expansion's error can be ranked differently from exact
