@@ -141,7 +141,9 @@ class _Runner:
             return np.asarray(v).astype(self.dtype).astype(np.float64)
         return v
 
-    def convert(self, case: Case) -> tuple[list[Any], dict[str, Any]]:
+    def convert(self, case: Case, *, valid: bool = True) -> tuple[list[Any], dict[str, Any]]:
+        if valid and self.backend.library == "dask" and self.spec.lazy_case is not None:
+            case = self.spec.lazy_case(case)
         return [self._convert(a) for a in case.args], {
             k: self._convert(v) for k, v in case.kwargs.items()
         }
@@ -441,7 +443,7 @@ def _check_invalid(spec: OpSpec, runner: _Runner, result: OpResult, dtype: str) 
             continue  # values are not concrete on Dask: the check is deferred by design
         result.cases += 1
         try:
-            args, kwargs = runner.convert(invalid.case)
+            args, kwargs = runner.convert(invalid.case, valid=False)
             runner.call(runner.impl, args, kwargs)
         except invalid.raises as exc:
             if invalid.match and invalid.match not in str(exc):
