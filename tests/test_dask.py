@@ -25,7 +25,6 @@ from xpops.spec import SPECS  # noqa: E402
 N = 96  # samples, in CHUNKS chunks along axis 0
 CHUNKS = 8
 ULPS = 4  # where chunking reorders a floating-point sum
-EPS = np.finfo(np.float64).eps
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +42,16 @@ class ComputedWhileBuilding(AssertionError):
 
 def _refuse(*args, **kwargs):
     raise ComputedWhileBuilding("the op computed (or converted to NumPy) while building")
+
+
+def test_the_refusing_scheduler_catches_every_way_to_read_values(client):
+    """With the cluster's client active, what an op could do to read values raises."""
+    x = da.from_array(np.arange(16.0), chunks=2)
+    reads = (lambda: x.sum().compute(), lambda: x.persist(), lambda: np.asarray(x),
+             lambda: bool(x[0] == 0), lambda: int(x[0]), lambda: float(x.max()))
+    for read in reads:
+        with dask.config.set(scheduler=_refuse), pytest.raises(ComputedWhileBuilding):
+            read()
 
 
 def chunked(a: np.ndarray):
