@@ -345,3 +345,13 @@ def test_conformance_reports_ops_that_cannot_stay_lazy_as_not_supported():
     result = check_op(SPECS["nms"], backend, max_examples=1)
     assert result.status == "not supported" and "lazy" in result.reason
     assert "no" in format_matrix([result]).splitlines()[2].split()
+
+
+def test_whole_axis_joins_the_chunks_of_a_contraction_axis_on_dask_only():
+    from xpops._lib.primitives import whole_axis
+
+    x = np.arange(12.0).reshape(3, 4)
+    assert whole_axis(x, 1) is x
+    lazy = whole_axis(da.from_array(x, chunks=(1, 2)), 1)
+    assert lazy.chunks == ((1, 1, 1), (4,))
+    np.testing.assert_array_equal(lazy.compute(scheduler="sync"), x)

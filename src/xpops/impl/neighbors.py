@@ -48,6 +48,7 @@ from .._lib.primitives import (
     set_masked,
     set_pairs,
     take_along_last_axis,
+    whole_axis,
 )
 from .._lib.topk import smallest_k
 from .._lib.validation import (
@@ -224,14 +225,15 @@ class _Expansion:
         xp, ac, bc = self.xp, self.ac, self.bc
         lhs = xp.concat([ac, self.na[:, None], self._ones(ac)], axis=1)
         rhs = xp.concat([-2 * bc, self._ones(bc), self.nb[:, None]], axis=1)
-        return lhs, xp.matrix_transpose(rhs)
+        return whole_axis(lhs, 1), xp.matrix_transpose(whole_axis(rhs, 1))
 
     def keys(self) -> tuple[Any, Any]:
         """``(lhs, rhs_t)`` for the ranking keys ``|b|^2 - 2 a_i.b``: the squared distance
         less the row constant ``|a_i|^2``."""
         xp, ac, bc = self.xp, self.ac, self.bc
-        lhs = xp.concat([ac, self._ones(ac)], axis=1)
-        return lhs, xp.matrix_transpose(xp.concat([-2 * bc, self.nb[:, None]], axis=1))
+        lhs = whole_axis(xp.concat([ac, self._ones(ac)], axis=1), 1)
+        return lhs, xp.matrix_transpose(whole_axis(xp.concat([-2 * bc, self.nb[:, None]],
+                                                             axis=1), 1))
 
 
 def _unit_rows(xp: Any, x: Any) -> Any:
