@@ -355,3 +355,11 @@ def test_whole_axis_joins_the_chunks_of_a_contraction_axis_on_dask_only():
     lazy = whole_axis(da.from_array(x, chunks=(1, 2)), 1)
     assert lazy.chunks == ((1, 1, 1), (4,))
     np.testing.assert_array_equal(lazy.compute(scheduler="sync"), x)
+
+
+def test_conv2d_of_an_empty_batch_on_dask():
+    x, w = np.zeros((0, 4, 6, 5)), np.ones((6, 4, 3, 3))
+    with dask.config.set(scheduler=_refuse):
+        lazy = xpops.conv2d(da.from_array(x), da.from_array(w), padding=1)
+    want = xpops.conv2d(x, w, padding=1)
+    assert_exact([np.asarray(lazy.compute(scheduler="sync"))], [np.asarray(want)])
