@@ -34,6 +34,18 @@ def minimal(session: nox.Session) -> None:
 
 
 @nox.session
+def dask(session: nox.Session) -> None:
+    """The lazy ops on chunked dask.array inputs, on a dask.distributed LocalCluster.
+
+    Only tests/test_dask.py: the conformance matrix on the Dask backend takes minutes
+    per neighbour op (XPOPS_BACKENDS=dask pytest tests/test_conformance.py runs it;
+    ops that cannot stay lazy are skipped there as not supported).
+    """
+    session.install(".[tests,dask]")
+    session.run("pytest", "-p", "no:cacheprovider", "tests/test_dask.py", *session.posargs)
+
+
+@nox.session
 def long(session: nox.Session) -> None:
     """Many more hypothesis examples; for nightly runs, not CI."""
     session.install(*FULL)

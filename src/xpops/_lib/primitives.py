@@ -11,8 +11,20 @@ from .namespace import can_mutate, default_int, device
 
 __all__ = [
     "take_along_last_axis", "stop_gradient", "clamped_root", "set_masked", "nonzero_padded",
-    "set_pairs", "argsort_last", "argmax_last",
+    "set_pairs", "argsort_last", "argmax_last", "whole_axis",
 ]
+
+
+def whole_axis(x: Any, axis: int) -> Any:
+    """``x`` with ``axis`` in one chunk on Dask, else ``x`` itself.
+
+    For the contraction axis of a matrix product: Dask then forms each output block in
+    one product, as NumPy does, instead of summing partial products of the axis's chunks
+    (which rounds differently and holds the partial blocks in memory).
+    """
+    if array_api_compat.is_dask_array(x) and len(x.chunks[axis]) > 1:
+        return x.rechunk({axis: -1})
+    return x
 
 
 def take_along_last_axis(xp: Any, x: Any, index: Any, *, native: bool = True) -> Any:

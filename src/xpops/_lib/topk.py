@@ -17,6 +17,13 @@ Native paths:
   stable sort, and the ``k`` kept entries are reordered by (value, index).
 - JAX: ``jax.lax.top_k`` of the negated values, documented to put the lower index first
   among equal values; jit-able.
+- Dask (NumPy chunks): per chunk of columns, NumPy's path above gives the chunk's ``k``
+  smallest (values and global columns, one structured array, so each chunk of the input
+  is read by one task and released), then one stable sort of the ``k`` candidates of
+  every chunk. Among equal values the candidates lie in column order (chunks in order,
+  each in index order), so the merge keeps index order; the graph stays lazy.
+  ``dask.array.topk`` is not used: its choice among tied values is unspecified. Other
+  chunk types take the fallback (which gathers each row into one chunk).
 
 The pure-standard fallback is ``argsort(stable=True)`` and its first ``k`` columns.
 """
@@ -62,6 +69,8 @@ def _native_smallest_k(x: Any, k: int) -> tuple[Any, Any] | None:
         return _numpy_smallest_k(x, k)
     if array_api_compat.is_torch_array(x):
         return _torch_smallest_k(x, k)
+    if array_api_compat.is_dask_array(x):
+        return _dask_smallest_k(x, k)
     if array_api_compat.is_jax_array(x):
         import jax
         import jax.numpy as jnp
@@ -130,3 +139,41 @@ def _torch_smallest_k(x: Any, k: int) -> tuple[Any, Any]:
     values = torch.gather(x, -1, index)
     order = torch.sort(values, dim=-1, stable=True).indices
     return torch.gather(values, -1, order), torch.gather(index, -1, order)
+
+
+
+def _chunk_candidates(block: Any, k: int, block_info: Any = None) -> Any:
+    """One chunk's ``k`` smallest per row as a structured array of (value, column)."""
+    import numpy as np
+
+    start = block_info[0]["array-location"][1][0]  # the chunk's first column
+    values, index = _numpy_smallest_k(block, min(k, block.shape[1]))
+    out = np.empty(values.shape, dtype=[("v", block.dtype), ("i", np.int64)])
+    out["v"], out["i"] = values, index + start
+    return out
+
+
+def _merge_candidates(block: Any, k: int) -> Any:
+    """The ``k`` smallest of every chunk's candidates: a stable sort by value keeps the
+    column order among equal values, since the chunks' candidates come in column order."""
+    import numpy as np
+
+    order = np.argsort(block["v"], axis=-1, kind="stable")[:, :k]
+    return np.take_along_axis(block, order, axis=-1)
+
+
+def _dask_smallest_k(x: Any, k: int) -> tuple[Any, Any] | None:
+    import numpy as np
+
+    if not isinstance(x._meta, np.ndarray):  # chunks of another library: the fallback
+        return None
+    rows = x.chunks[0]
+    widths = tuple(min(k, c) for c in x.chunks[1])
+    pair = np.dtype([("v", x.dtype), ("i", np.int64)])
+    # one task per chunk yields both the values and the columns, so each chunk of x is
+    # read once and released (two consumers of it would keep every chunk in memory)
+    found = x.map_blocks(_chunk_candidates, k, chunks=(rows, widths), dtype=pair,
+                         meta=np.empty((0, 0), dtype=pair))
+    best = found.rechunk({1: -1}).map_blocks(_merge_candidates, k, chunks=(rows, (k,)),
+                                             dtype=pair, meta=np.empty((0, 0), dtype=pair))
+    return best["v"], best["i"]

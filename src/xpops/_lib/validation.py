@@ -6,6 +6,8 @@ import math
 from collections.abc import Collection
 from typing import Any
 
+import array_api_compat
+
 from .namespace import is_concrete
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -14,6 +16,23 @@ REDUCTIONS = ("none", "mean", "sum")
 def size(x: Any) -> int:
     """Number of elements (``x.size`` is a method on torch tensors, None on some lazy arrays)."""
     return math.prod(x.shape)
+
+
+# why the detection benchmarks cannot stay lazy (reject_lazy's "it ..." for both)
+SORTS_AND_MATCHES = "sorts detections by score and matches them greedily to ground truth"
+
+
+def reject_lazy(op: str, why: str, *arrays: Any) -> None:
+    """Raise NotImplementedError naming ``op`` when any of ``arrays`` is a Dask array.
+
+    For ops that cannot stay lazy on Dask (``Capabilities.lazy=False``): they sort, have
+    a value-dependent output shape or loop on values, so a chunked graph would either
+    compute inside the op or gather everything into one chunk. ``why`` completes
+    "it ..." in the message. Called first, before any other work on the inputs.
+    """
+    if any(array_api_compat.is_dask_array(a) for a in arrays):
+        msg = f"{op} does not support Dask arrays: it {why}"
+        raise NotImplementedError(msg)
 
 
 def check_num_classes(num_classes: Any, name: str = "num_classes") -> int:

@@ -22,7 +22,8 @@ __all__ = [
     "write_report",
 ]
 
-_SYMBOL = {"pass": "pass", "fail": "FAIL", "not installed": "-", "not provided": "n/a"}
+_SYMBOL = {"pass": "pass", "fail": "FAIL", "not installed": "-", "not provided": "n/a",
+           "not supported": "no"}
 
 
 def _cell(r: OpResult) -> str:

@@ -29,6 +29,7 @@ from .._lib.validation import (
     check_real_floating,
     check_same_shape,
     concrete_true,
+    reject_lazy,
     size,
 )
 from .curves import _validate
@@ -171,6 +172,8 @@ def interpolated_average_precision(
     >>> xpops.interpolated_average_precision(r, p, method="voc11")
     Array(0.56363636, dtype=array_api_strict.float64)
     """
+    reject_lazy("interpolated_average_precision",
+                "scans each curve in rank order (a reverse cumulative maximum)", recall, precision)
     xp = array_namespace(recall, precision)
     check_choice(method, "method", AP_METHODS)
     _check_curve(xp, recall, precision)
@@ -211,6 +214,7 @@ def average_precision_score(scores: Any, target: Any, /) -> Any:
     ...                               xp.asarray([0, 0, 1, 1]))
     Array(0.83333333, dtype=array_api_strict.float64)
     """
+    reject_lazy("average_precision_score", "sorts the scores", scores, target)
     xp = array_namespace(scores, target)
     _validate_binary(xp, scores, target)
     if math.prod(scores.shape) == 0:

@@ -36,7 +36,14 @@ from .._lib.namespace import array_namespace, default_int, device, index_device,
 from .._lib.native import natives_enabled
 from .._lib.scans import reverse_cumulative_max
 from .._lib.segments import segment_max
-from .._lib.validation import check_choice, check_integer, concrete_true, size
+from .._lib.validation import (
+    SORTS_AND_MATCHES,
+    check_choice,
+    check_integer,
+    concrete_true,
+    reject_lazy,
+    size,
+)
 from .boxes import (
     BOX_FORMATS,
     areas_xyxy,
@@ -386,6 +393,7 @@ def coco_evaluate(
     arrays = [det_boxes, det_scores, det_labels, det_image_ids, gt_boxes, gt_labels,
               gt_image_ids]
     optional = [a for a in (gt_iscrowd, gt_area, image_ids, category_ids) if a is not None]
+    reject_lazy("coco_evaluate", SORTS_AND_MATCHES, *arrays, *optional)
     xp = array_namespace(*arrays, *optional)
     dev = device(det_boxes)
     if array_api_compat.is_jax_namespace(xp):

@@ -15,6 +15,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import array_api_compat
+
 from .._lib.jax_eager import run_compiled
 from .._lib.namespace import array_namespace, device
 from .._lib.native import native_jax, native_torch
@@ -185,6 +187,9 @@ def conv2d(
     pads = _explicit_padding(padding, size, kernel, stride, dilation)
     out_size = _output_size(x, size, pads, kernel, stride, dilation)
     if 0 in tuple(weight.shape):  # no input or no output channels: natives reject it
+        return _bias_only(xp, x, weight, bias, out_size, data_format)
+    if x.shape[0] == 0 and array_api_compat.is_dask_array(x):
+        # an empty batch: Dask's reshape fails on the empty patch matrix (dask 2026.8)
         return _bias_only(xp, x, weight, bias, out_size, data_format)
     if (torch := native_torch(x, weight, bias)) is not None:
         return _torch_conv2d(torch, x, weight, bias, stride, pads, dilation, groups,

@@ -16,7 +16,7 @@ from typing import Any
 
 from .._lib.jax_eager import host_arrays, run_compiled
 from .._lib.namespace import array_namespace, default_int, device, index_device, is_concrete
-from .._lib.validation import check_real_floating, check_same_shape, concrete_true
+from .._lib.validation import check_real_floating, check_same_shape, concrete_true, reject_lazy
 
 __all__ = ["fbeta_curve", "best_fbeta_threshold"]
 
@@ -121,6 +121,8 @@ def fbeta_curve(scores: Any, target: Any, /, *, beta: float = 1.0) -> tuple[Any,
     Array([0.66666667, 0.8       , 0.5       ,
            0.66666667], dtype=array_api_strict.float64)
     """
+    reject_lazy("fbeta_curve", "sorts the scores; its length depends on their values",
+                scores, target)
     xp = array_namespace(scores, target)
     beta = _check_beta(beta)
     _validate(xp, scores, target)
@@ -179,6 +181,7 @@ def best_fbeta_threshold(scores: Any, target: Any, /, *, beta: float = 1.0) -> t
     >>> best_fbeta_threshold(s, t)  # F1 = 8/13
     (Array(0.2, dtype=array_api_strict.float64), Array(0.61538462, dtype=array_api_strict.float64))
     """
+    reject_lazy("best_fbeta_threshold", "sorts the scores", scores, target)
     xp = array_namespace(scores, target)
     beta = _check_beta(beta)
     _validate(xp, scores, target)

@@ -26,7 +26,7 @@ from .._lib.namespace import (
     is_array_api_obj,
     is_concrete,
 )
-from .._lib.validation import check_integer, check_real_floating, concrete_true, size
+from .._lib.validation import check_integer, check_real_floating, concrete_true, reject_lazy, size
 from .activations import log_softmax, sigmoid
 
 __all__ = [
@@ -386,6 +386,8 @@ def train_linear_classifier(
     >>> bool(history[-1] < history[0])
     True
     """
+    reject_lazy("train_linear_classifier",
+                "loops over sampled minibatches and reads max(y) to size the weights", X, y)
     xp = array_namespace(X, y)
     if not callable(loss_fn):
         msg = f"`loss_fn` must be callable as loss_fn(W, X, y, reg=reg), got {loss_fn!r}"

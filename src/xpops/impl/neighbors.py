@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import array_api_compat
+from array_api_compat import is_dask_array
 
 from .._lib.jax_eager import on_jax, run_compiled
 from .._lib.namespace import (
@@ -47,6 +48,7 @@ from .._lib.primitives import (
     set_masked,
     set_pairs,
     take_along_last_axis,
+    whole_axis,
 )
 from .._lib.topk import smallest_k
 from .._lib.validation import (
@@ -55,6 +57,7 @@ from .._lib.validation import (
     check_num_classes,
     check_real_floating,
     concrete_true,
+    reject_lazy,
     size,
 )
 
@@ -182,9 +185,13 @@ def _as_float(xp: Any, a: Any, b: Any) -> tuple[Any, Any]:
     )
 
 
-def _blocks(n: int, chunk_size: int | None, per_row: int) -> list[tuple[int, int]]:
+def _blocks(n: int, chunk_size: int | None, per_row: int, *, lazy: bool = False
+            ) -> list[tuple[int, int]]:
     """``[start, stop)`` of each block of rows (stops clamped: the standard leaves
-    out-of-bounds slice stops unspecified)."""
+    out-of-bounds slice stops unspecified). ``lazy`` (Dask) with no ``chunk_size``: one
+    block, since the arrays' own chunks bound the memory of each task."""
+    if lazy and chunk_size is None:
+        return [(0, n)]
     rows = chunk_size if chunk_size is not None else max(1, _BLOCK_ELEMENTS // max(1, per_row))
     return [(s, min(s + rows, n)) for s in range(0, n, rows)]
 
@@ -218,14 +225,15 @@ class _Expansion:
         xp, ac, bc = self.xp, self.ac, self.bc
         lhs = xp.concat([ac, self.na[:, None], self._ones(ac)], axis=1)
         rhs = xp.concat([-2 * bc, self._ones(bc), self.nb[:, None]], axis=1)
-        return lhs, xp.matrix_transpose(rhs)
+        return whole_axis(lhs, 1), xp.matrix_transpose(whole_axis(rhs, 1))
 
     def keys(self) -> tuple[Any, Any]:
         """``(lhs, rhs_t)`` for the ranking keys ``|b|^2 - 2 a_i.b``: the squared distance
         less the row constant ``|a_i|^2``."""
         xp, ac, bc = self.xp, self.ac, self.bc
-        lhs = xp.concat([ac, self._ones(ac)], axis=1)
-        return lhs, xp.matrix_transpose(xp.concat([-2 * bc, self.nb[:, None]], axis=1))
+        lhs = whole_axis(xp.concat([ac, self._ones(ac)], axis=1), 1)
+        return lhs, xp.matrix_transpose(whole_axis(xp.concat([-2 * bc, self.nb[:, None]],
+                                                             axis=1), 1))
 
 
 def _unit_rows(xp: Any, x: Any) -> Any:
@@ -257,9 +265,10 @@ def _refine(xp: Any, a: Any, b: Any, exp: _Expansion, d: Any, minima: Any, metri
     expansion cancelled: squared distance below ``_REFINE`` times the two norms, or NaN
     (the square root of a negative residue, see ``clamped_root``).
 
-    With readable values every such entry is redone; traced (under ``jax.jit``) a fixed
-    budget of ``max(2 (rows + columns), 4096)`` entries per block is, the first in
-    row-major order. Returns the block and whether entries were left over (traced only).
+    With readable values, and on Dask, every such entry is redone; traced (under
+    ``jax.jit``) a fixed budget of ``max(2 (rows + columns), 4096)`` entries per block
+    is, the first in row-major order. Returns the block and whether entries were left
+    over (traced only).
     """
     stop = start + d.shape[0]
     na = exp.na[start:stop]
@@ -271,6 +280,11 @@ def _refine(xp: Any, a: Any, b: Any, exp: _Expansion, d: Any, minima: Any, metri
         return d, False
     bound = _REFINE * (na[:, None] + exp.nb[None, :])
     mask = ~(d >= (xp.sqrt(bound) if metric == "euclidean" else bound))
+    if not readable and array_api_compat.is_dask_array(d):
+        # lazy but not traced: every cancelling entry is redone, as where values can be
+        # read, by a chunkwise select between the expansion and the direct distances
+        diff = a[start:stop, None, :] - b[None, :, :]
+        return xp.where(mask, _direct(xp, diff, metric), d), False
     if not readable:
         budget = min(d.shape[0] * d.shape[1], max(2 * (d.shape[0] + d.shape[1]), 4096))
         rows, cols = nonzero_padded(xp, mask, budget)
@@ -306,7 +320,7 @@ def _pairwise(a: Any, b: Any, /, *, metric: str, chunk_size: int | None) -> tupl
     if n == 0 or m == 0:
         return xp.zeros((n, m), dtype=a.dtype, device=device(a)), left_over
     if metric == "manhattan":
-        spans = _blocks(n, chunk_size, m * a.shape[1])
+        spans = _blocks(n, chunk_size, m * a.shape[1], lazy=is_dask_array(a))
         blocks = [_manhattan_block(xp, a[s:e, :], b) for s, e in spans]
     elif metric == "cosine":
         an, bn_t = _unit_rows(xp, a), xp.matrix_transpose(_unit_rows(xp, b))
@@ -343,7 +357,7 @@ def pairwise_distances(
     chunk_size : rows of ``a`` per block; temporaries then hold about
         ``chunk_size * M`` entries (``chunk_size * M * D`` for manhattan). None: one
         block for euclidean, sqeuclidean and cosine, blocks of about 4M entries for
-        manhattan.
+        manhattan (one block on Dask, whose chunks bound each task).
 
     Returns
     -------
@@ -406,7 +420,8 @@ def _search(
     elif metric != "manhattan":
         key_lhs, key_rhs_t = _Expansion(xp, query, train).keys()
     dists, indices = [], []
-    for s, e in _blocks(n_query, chunk_size, per_row):  # a loop over blocks of queries
+    lazy = is_dask_array(query)
+    for s, e in _blocks(n_query, chunk_size, per_row, lazy=lazy):  # a loop over query blocks
         q = query[s:e, :]
         if metric == "manhattan":
             keys = _manhattan_block(xp, q, train)
@@ -445,7 +460,10 @@ def kneighbors(
     (:func:`pairwise_distances` ``metric``) ascending in the promoted float dtype, equal
     distances in training-index order; indices in the default integer dtype. Queries go
     in blocks of ``chunk_size`` rows (default: about 4M entries per block), so memory
-    stays ``O(chunk_size * N)``. The candidates are ranked on the matrix-product
+    stays ``O(chunk_size * N)``; on Dask the default is one block, the arrays' own chunks
+    bounding each task, and a training set chunked along its samples is searched chunk
+    by chunk (each chunk's ``k`` best, then a merge, ties still in index order). The
+    candidates are ranked on the matrix-product
     expansion and the ``k`` kept ones re-measured from their differences: the returned
     distances are exact to rounding (0 for a duplicate), and only points whose distances
     differ by less than the expansion's error can be ranked differently from exact
@@ -674,6 +692,7 @@ def knn_cross_validate(
     Array([[1., 1., 1.],
            [0., 1., 0.]], dtype=array_api_strict.float64)
     """
+    reject_lazy("knn_cross_validate", "reads max(y) to count the classes", x, y)
     xp = array_namespace(x, y)
     _check_points(xp, x, "x")
     check_choice(metric, "metric", METRICS)

@@ -66,7 +66,7 @@ from .._lib.namespace import (
     is_concrete,
 )
 from .._lib.topk import smallest_k
-from .._lib.validation import check_choice, concrete_true
+from .._lib.validation import check_choice, concrete_true, reject_lazy
 from .boxes import check_offset, safe_ratio, xyxy_boxes
 
 __all__ = ["nms", "batched_nms", "nms_padded", "soft_nms"]
@@ -674,6 +674,10 @@ def _cell_kills(xp: Any, grid: _Grid, winners: Any, t: float, offset: int) -> An
     return _take(xp, grid.order, xp.concat(killed))
 
 
+# why NMS cannot stay lazy on Dask (reject_lazy's "it ...")
+_SEQUENTIAL = "ranks boxes by sorted score and suppresses them one after another"
+
+
 def nms(
     boxes: Any, scores: Any, /, iou_threshold: float, *, score_threshold: float | None = None,
     max_output_size: int | None = None, offset: int = 0,
@@ -707,6 +711,7 @@ def nms(
     >>> xpops.nms(boxes, scores, 0.5)
     Array([0, 2], dtype=array_api_strict.int64)
     """
+    reject_lazy("nms", _SEQUENTIAL, boxes, scores)
     xp = array_namespace(boxes, scores)
     xyxy, scores = _boxes_scores(xp, boxes, scores)
     return _run(xp, xyxy, scores, None, iou_threshold, score_threshold, max_output_size, offset)
@@ -734,6 +739,7 @@ def batched_nms(
     >>> xpops.batched_nms(boxes, scores, labels, 0.5)
     Array([0, 2], dtype=array_api_strict.int64)
     """
+    reject_lazy("batched_nms", _SEQUENTIAL, boxes, scores, labels)
     xp = array_namespace(boxes, scores, labels)
     xyxy, scores = _boxes_scores(xp, boxes, scores)
     labels = _labels(xp, labels, xyxy.shape[0])
@@ -769,6 +775,7 @@ def nms_padded(
     >>> idx, num_valid
     (Array([ 0,  2, -1], dtype=array_api_strict.int64), Array(2, dtype=array_api_strict.int64))
     """
+    reject_lazy("nms_padded", _SEQUENTIAL, boxes, scores)
     xp = array_namespace(boxes, scores)
     xyxy, scores = _boxes_scores(xp, boxes, scores)
     t = _real(iou_threshold, "iou_threshold")
@@ -847,6 +854,7 @@ def soft_nms(
     >>> s
     Array([0.9, 0.7, 0.4], dtype=array_api_strict.float64)
     """
+    reject_lazy("soft_nms", _SEQUENTIAL, boxes, scores)
     xp = array_namespace(boxes, scores)
     xyxy, scores = _boxes_scores(xp, boxes, scores)
     sigma = _real(sigma, "sigma")

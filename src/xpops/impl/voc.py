@@ -29,10 +29,12 @@ from .._lib.counting import bincount
 from .._lib.jax_eager import host_arrays
 from .._lib.namespace import array_namespace, default_int, device, index_device, is_concrete
 from .._lib.validation import (
+    SORTS_AND_MATCHES,
     check_choice,
     check_integer,
     check_real_floating,
     concrete_true,
+    reject_lazy,
     size,
 )
 from .average_precision import envelope_average_precision
@@ -264,7 +266,9 @@ def voc_evaluate(
     """
     arrays = [det_boxes, det_scores, det_labels, det_image_ids, gt_boxes, gt_labels,
               gt_image_ids]
-    xp = array_namespace(*arrays, *([] if gt_difficult is None else [gt_difficult]))
+    difficult = [] if gt_difficult is None else [gt_difficult]
+    reject_lazy("voc_evaluate", SORTS_AND_MATCHES, *arrays, *difficult)
+    xp = array_namespace(*arrays, *difficult)
     iou_threshold = _check_threshold(iou_threshold)
     check_choice(ap_method, "ap_method", VOC_AP_METHODS)
     offset = check_offset(offset)

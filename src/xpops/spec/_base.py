@@ -144,6 +144,9 @@ class OpSpec:
     grad_argnums: tuple[int, ...] = (0,)  # positional arguments gradients are taken for
     # cases where the op is differentiable (None: wherever inputs and output are finite)
     differentiable_at: Callable[[Case], bool] | None = None
+    # a valid case completed for a lazy backend (Dask), where values cannot be read: e.g.
+    # the num_classes an op would otherwise read from the labels (None: run as drawn)
+    lazy_case: Callable[[Case], Case] | None = None
     # the arrays of a structured result, in the order the oracle returns them
     # (None: the op returns an array or a tuple of arrays)
     outputs: Callable[[Any], tuple[Any, ...]] | None = None
