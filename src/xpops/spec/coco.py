@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -416,7 +417,9 @@ def _coco_json(det_boxes, det_scores, det_labels, det_image_ids, gt_boxes, gt_la
                image_ids=None, category_ids=None):
     """COCO ground-truth dataset and result list (xywh) for the flat arrays."""
     def xywh(b):
-        b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+        b = np.asarray(b, dtype=np.float64)
+        if b.ndim != 2 or b.shape[1] != 4:  # nothing pycocotools could be handed
+            raise Unsupported(f"boxes of shape {b.shape}: COCO JSON holds 4 numbers a box")
         if box_format == "xyxy":
             return np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], axis=1)
         if box_format == "cxcywh":
@@ -494,12 +497,34 @@ def run_cocoeval(module: str, *args: Any, image_ids=None, category_ids=None,
             ev.eval["scores"])
 
 
+def _coco_category_ids(args: tuple[Any, ...], category_ids: Any) -> list[int]:
+    """COCOeval's catIds for the dataset :func:`_coco_json` builds (sorted)."""
+    if category_ids is not None:
+        return sorted(np.asarray(category_ids).tolist())
+    return sorted(set(np.asarray(args[2]).tolist()) | set(np.asarray(args[5]).tolist()))
+
+
 def _cocoeval(module: str):
     def load():
         __import__(module)
 
-        def run(*args: Any, **kwargs: Any):
-            return run_cocoeval(module, *args, **kwargs)
+        def run(*args: Any, area_ranges=None, use_categories=True, category_ids=None,
+                **kwargs: Any):
+            stats, precision, recall, scores = run_cocoeval(
+                module, *args, area_ranges=area_ranges, use_categories=use_categories,
+                category_ids=category_ids, **kwargs)
+            # the op's other two results from COCOeval's own arrays: AP per category
+            # (precision at area 'all' and the largest maxDets) and the category ids
+            labels = list(area_ranges or ["all"])
+            a_all = labels.index("all") if "all" in labels else 0
+            per_class = [
+                float(np.mean(p[p > -1])) if (p > -1).any() else -1.0
+                for p in np.moveaxis(precision[:, :, :, a_all, -1], 2, 0)
+            ]
+            cats = _coco_category_ids(args, category_ids) if use_categories else [-1]
+            return SimpleNamespace(stats=stats, precision=precision, recall=recall,
+                                   scores=scores, per_class_ap=np.asarray(per_class),
+                                   category_ids=np.asarray(cats, dtype=np.int64))
 
         return run
 

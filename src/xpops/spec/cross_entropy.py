@@ -352,7 +352,9 @@ CROSS_ENTROPY = OpSpec(
         Native("torch", "torch.nn.functional.cross_entropy", _torch_cross_entropy,
                "class axis fixed at 1; ignore_index default -100"),
         Native("jax", "optax.softmax_cross_entropy_with_integer_labels", _optax_cross_entropy,
-               "no weight, ignore_index or label_smoothing; per-sample losses"),
+               "no weight, ignore_index or label_smoothing; per-sample losses",
+               aliases=("optax.losses.softmax_cross_entropy_with_integer_labels",
+                        "optax.softmax_cross_entropy", "optax.losses.softmax_cross_entropy")),
     ),
 )
 
@@ -441,7 +443,7 @@ BINARY_CROSS_ENTROPY_WITH_LOGITS = OpSpec(
         Native("torch", "torch.nn.functional.binary_cross_entropy_with_logits",
                _torch_bce_logits),
         Native("jax", "optax.sigmoid_binary_cross_entropy", _optax_bce_logits,
-               "no pos_weight"),
+               "no pos_weight", aliases=("optax.losses.sigmoid_binary_cross_entropy",)),
     ),
 )
 
