@@ -329,10 +329,11 @@ def _sklearn_stat_scores():
         keep = _kept(target, ignore_index)
         if task == "multiclass":
             preds, target = preds[keep], target[keep]
+        labels: Any = None
         if task == "binary":  # the positive class only: one row
             preds, target, labels = preds.ravel(), target.ravel(), [1]
-        else:
-            labels = None if task != "multiclass" else np.arange(num_classes)
+        elif task == "multiclass":
+            labels = np.arange(num_classes)
         mcm = multilabel_confusion_matrix(target, preds, labels=labels)
         tp, fp, fn = mcm[:, 1, 1], mcm[:, 0, 1], mcm[:, 1, 0]
         return np.stack([tp, fp, fn, tp + fn], axis=1)
