@@ -98,6 +98,21 @@ def _check(target, op, n=3):
     return result
 
 
+def test_torchvision_nms_refuses_integer_boxes(capsys):
+    pytest.importorskip("torchvision")
+    code, out = _cli(capsys, "torchvision.ops:nms", "nms")
+    assert code == 1 and "FAIL nms @ torch:cpu" in out
+    assert "not implemented for 'Long'" in out
+
+
+def test_torchvision_box_iou_is_nan_where_the_union_is_zero():
+    pytest.importorskip("torchvision")
+    result = _check("torchvision.ops:box_iou", "box_iou")
+    values = [f.message for f in result.failures if f.check == "values"]
+    assert values and all("NaN mismatch" in m and "expected np.float64(0.0)" in m
+                          for m in values), values
+
+
 def test_sklearn_fbeta_score_refuses_empty_input(capsys):
     pytest.importorskip("sklearn")
     code, out = _cli(capsys, "sklearn.metrics:fbeta_score", "fbeta_score")
@@ -198,3 +213,14 @@ def test_torchmetrics_adapters_map_arguments():
                                   "average": None}), torch.asarray)
     _agree("stat_scores", "torchmetrics.functional.stat_scores",
            Case((preds, target), {"task": "multiclass", "num_classes": 3}), torch.asarray)
+
+
+def test_torchvision_adapters_map_arguments():
+    pytest.importorskip("torchvision")
+    torch = pytest.importorskip("torch")
+    boxes = np.array([[0.0, 0.0, 10.0, 10.0], [1.0, 1.0, 11.0, 11.0], [20.0, 20.0, 30.0, 30.0]])
+    _agree("nms", "torchvision.ops:nms",
+           Case((boxes, np.array([0.9, 0.8, 0.7])), {"iou_threshold": 0.5}), torch.asarray)
+    cxcywh = np.array([[5.0, 5.0, 10.0, 10.0], [6.0, 6.0, 4.0, 2.0]])
+    _agree("box_iou", "torchvision.ops:box_iou", Case((cxcywh, cxcywh[::-1].copy()), {"fmt": "cxcywh"}),
+           torch.asarray)
