@@ -222,5 +222,5 @@ def test_torchvision_adapters_map_arguments():
     _agree("nms", "torchvision.ops:nms",
            Case((boxes, np.array([0.9, 0.8, 0.7])), {"iou_threshold": 0.5}), torch.asarray)
     cxcywh = np.array([[5.0, 5.0, 10.0, 10.0], [6.0, 6.0, 4.0, 2.0]])
-    _agree("box_iou", "torchvision.ops:box_iou", Case((cxcywh, cxcywh[::-1].copy()), {"fmt": "cxcywh"}),
-           torch.asarray)
+    _agree("box_iou", "torchvision.ops:box_iou",
+           Case((cxcywh, cxcywh[::-1].copy()), {"fmt": "cxcywh"}), torch.asarray)
