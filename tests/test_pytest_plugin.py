@@ -99,3 +99,9 @@ def test_loading_the_plugin_imports_no_array_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_one_callable_without_an_op_is_a_usage_error(project):
+    result = project.runpytest_inprocess(*_ARGS, "--xpops-impl=myops:softmax")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*give exactly one --xpops-op*"])

@@ -122,6 +122,9 @@ def _pairs(config: pytest.Config, target: str) -> list[tuple[str, str]]:
                 for b in native_backends(natives[s.name], backends)]
     from ..cli import load_impls
 
+    if ":" in target and len(chosen) != 1:
+        msg = f"--xpops-impl {target} names one callable: give exactly one --xpops-op"
+        raise pytest.UsageError(msg)
     try:
         ops = list(load_impls(target, [s.name for s in chosen]))
     except SystemExit as exc:
