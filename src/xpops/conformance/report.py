@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from .engine import OpResult
+from .engine import Failure, OpResult
 
 __all__ = ["format_matrix", "format_failures", "to_json", "to_markdown", "write_report"]
 
@@ -42,18 +42,29 @@ def format_matrix(results: Sequence[OpResult]) -> str:
 
 
 def format_failures(results: Sequence[OpResult], limit: int = 3) -> str:
-    """Each failing (op, backend) with its first failures and minimal reproducing input."""
+    """Each failing (op, backend) with its first distinct failures and minimal input.
+
+    Failures with the same check and message (on several dtypes or inputs) show once,
+    with their dtypes and count, and the first input.
+    """
     out = []
     for r in results:
         if r.status != "fail":
             continue
         out.append(f"FAIL {r.op} @ {r.backend}")
-        for f in r.failures[:limit]:
-            out.append(f"  [{f.dtype}] {f.check}: {f.message}")
+        kinds: dict[tuple[str, str], list[Failure]] = {}
+        for f in r.failures:
+            kinds.setdefault((f.check, f.message), []).append(f)
+        for same in list(kinds.values())[:limit]:
+            f = same[0]
+            dtypes = ", ".join(dict.fromkeys(g.dtype for g in same))
+            times = f" (x{len(same)})" if len(same) > 1 else ""
+            out.append(f"  [{dtypes}] {f.check}: {f.message}{times}")
             if f.reproducer:
                 out.append(f"    input: {f.reproducer}")
-        if len(r.failures) > limit:
-            out.append(f"  ... and {len(r.failures) - limit} more")
+        if len(kinds) > limit:
+            out.append(f"  ... and {len(kinds) - limit} more distinct "
+                       f"({len(r.failures)} failures in all)")
     return "\n".join(out)
 
 
