@@ -28,11 +28,24 @@ __all__ = [
     "Capabilities",
     "OpSpec",
     "DEFAULT_TOLERANCE",
+    "reduce_like_torch",
 ]
 
 
 class Unsupported(Exception):
     """Raised by a native adapter for an option the native function does not offer."""
+
+
+def reduce_like_torch(xp: Any, loss: Any, reduction: str) -> Any:
+    """An adapter's ``reduction`` for a native that returns per-sample losses (optax).
+
+    Any other value is :class:`Unsupported`: the native has no such option to refuse.
+    """
+    if reduction == "none":
+        return loss
+    if reduction not in ("sum", "mean"):
+        raise Unsupported(f"reduction={reduction!r}: the native returns per-sample losses")
+    return xp.sum(loss) if reduction == "sum" else xp.mean(loss)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from .. import impl
-from ._base import Case, InvalidCase, Native, OpSpec, Property, Unsupported
+from ._base import Case, InvalidCase, Native, OpSpec, Property, Unsupported, reduce_like_torch
 from ._strategies import float_arrays, shapes
 
 # --------------------------------------------------------------------------- oracles
@@ -236,7 +236,7 @@ def _optax_cross_entropy():
             loss = optax.softmax_cross_entropy_with_integer_labels(logits, target, axis=axis)
         else:
             loss = optax.softmax_cross_entropy(logits, target, axis=axis)
-        return {"none": lambda v: v, "sum": jnp.sum, "mean": jnp.mean}[reduction](loss)
+        return reduce_like_torch(jnp, loss, reduction)
 
     return native
 
@@ -271,7 +271,7 @@ def _optax_bce_logits():
         loss = optax.sigmoid_binary_cross_entropy(logits, target)
         if weight is not None:
             loss = weight * loss
-        return {"none": lambda v: v, "sum": jnp.sum, "mean": jnp.mean}[reduction](loss)
+        return reduce_like_torch(jnp, loss, reduction)
 
     return native
 

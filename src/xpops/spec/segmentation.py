@@ -9,7 +9,16 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..impl import segmentation as _impl
-from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Property, Unsupported
+from ._base import (
+    Capabilities,
+    Case,
+    InvalidCase,
+    Native,
+    OpSpec,
+    Property,
+    Unsupported,
+    reduce_like_torch,
+)
 
 NAN = math.nan
 
@@ -601,7 +610,7 @@ def _optax_dice_loss():
             alpha=1 / (1 + b2), beta=b2 / (1 + b2), apply_softmax=True, reduction="none",
             ignore_background=not include_background,
         )
-        return {"none": lambda v: v, "sum": jnp.sum, "mean": jnp.mean}[reduction](loss)
+        return reduce_like_torch(jnp, loss, reduction)
 
     return native
 
