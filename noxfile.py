@@ -30,7 +30,7 @@ def tests(session: nox.Session) -> None:
 def minimal(session: nox.Session) -> None:
     """Required dependencies only (NumPy + array-api-strict): torch and jax stay optional."""
     session.install(".[tests]")
-    session.run("pytest", "-p", "no:cacheprovider", *session.posargs)
+    session.run("pytest", "-n", "auto", "-p", "no:cacheprovider", *session.posargs)
 
 
 @nox.session
@@ -51,6 +51,13 @@ def lint(session: nox.Session) -> None:
     session.install("ruff", "mypy", ".")
     session.run("ruff", "check", "src", "tests", "noxfile.py")
     session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The porting reference in docs/ is current (`xpops porting --write` regenerates it)."""
+    session.install(".")
+    session.run("xpops", "porting", "--check", "docs")
 
 
 @nox.session

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import os
 
+# XLA's optimisation passes dominate the suite's time (JAX compiles every new shape) and
+# do not change results on CPU, where fast-math is off; `xpops conformance` keeps them.
+os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings

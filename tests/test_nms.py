@@ -5,9 +5,11 @@ tie: its sort is not stable), the classic pure-NumPy greedy loop (py_cpu_nms, of
 the spec's float64 oracle, and ``jax.jit`` for ``nms_padded``. torchvision needs torch
 2.14.1, so those tests skip where it is absent (``nox -s peers`` runs them).
 
-Both phases of the algorithm are exercised on every backend: few survivors (clustered
+The phases of the algorithm are exercised on every backend: few survivors (clustered
 boxes, blocked phase only) and most survivors (uniform boxes, where the pair sweep takes
-over once there are more than ``_SPARSE_MIN`` candidates left).
+over once there are more than ``_SPARSE_MIN`` candidates left); phase 0 (top blocks and
+grid-cell kills, before any full sort) with its thresholds lowered, so that small inputs
+reach it, hand over to the sorted phases and split pairs into several chunks.
 """
 
 from __future__ import annotations
@@ -51,14 +53,6 @@ def _run(backend, fn, boxes, scores, *args, dtype=None, **kwargs):
     return out
 
 
-def _skip_eager_jax(backend):
-    """Eager JAX compiles every new shape, and NMS makes new shapes as boxes die: large
-    inputs take minutes there. JAX runs the small conformance cases (blocked phase),
-    the stable-order test and nms_padded under jit."""
-    if backend.library == "jax":
-        pytest.skip("eager JAX compiles each data-dependent shape: large inputs too slow")
-
-
 def _np(backend, out):
     assert backend.same_device(out)
     return backend.to_numpy(out)
@@ -71,7 +65,6 @@ def _np(backend, out):
 @pytest.mark.parametrize("offset", [0, 1])
 def test_nms_equals_classic_numpy_loop(backend, layout, offset):
     """Distinct scores: the classic loop's reversed argsort order is then exact."""
-    _skip_eager_jax(backend)
     boxes, scores = layout(np.random.default_rng(7), 1500)
     dtype = backend.float_dtypes[-1]
     rounded = backend.asarray(boxes, dtype)
@@ -83,7 +76,6 @@ def test_nms_equals_classic_numpy_loop(backend, layout, offset):
 
 
 def test_blocked_and_sparse_phases_agree(backend, monkeypatch):
-    _skip_eager_jax(backend)
     boxes, scores = uniform(np.random.default_rng(3), 150, span=500.0)
     scores = np.round(scores * 8) / 8  # many ties: the stable order must hold in both
     labels = np.random.default_rng(4).integers(0, 3, 150)
@@ -106,6 +98,66 @@ def test_blocked_and_sparse_phases_agree(backend, monkeypatch):
                                   batched_nms_oracle(rounded, scores, labels, 0.5))
 
 
+def _small_phase0(monkeypatch, backend):
+    """Phase 0 (few survivors) on small inputs: low thresholds, small blocks, several
+    chunks of pairs; records which paths ran."""
+    monkeypatch.setattr(nms_impl, "_FEW_MIN", 32)
+    monkeypatch.setattr(nms_impl, "_FEW_BLOCK", 16)
+    monkeypatch.setattr(nms_impl, "_FEW_HANDOFF", 4)
+    monkeypatch.setattr(nms_impl, "_KILL_CHUNK", 64)
+    ran = []
+    for name in ("_few_survivors", "_greedy"):
+        real = getattr(nms_impl, name)
+        monkeypatch.setattr(nms_impl, name,
+                            lambda *a, _r=real, _n=name, **k: ran.append(_n) or _r(*a, **k))
+    return ran
+
+
+@pytest.mark.parametrize("offset", [0, 1])
+@pytest.mark.parametrize("shift", [0.0, 1e5], ids=["origin", "far"])
+def test_few_survivors_phase_equals_classic_loop(backend, monkeypatch, offset, shift):
+    """Clustered boxes (few survive), phase 0 then the sorted phases for what is left,
+    against the classic loop; also far from the origin (float32 cells of coordinates
+    near 1e5) and with the pixel offset."""
+    boxes, scores = clustered(np.random.default_rng(11), 600, centres=6, span=400.0)
+    ran = _small_phase0(monkeypatch, backend)
+    dtype = backend.float_dtypes[-1]
+    rounded = backend.asarray(boxes + shift, dtype)
+    want = classic_numpy_nms(backend.to_numpy(rounded).astype(np.float64), scores, 0.5, offset)
+    got = xpops.nms(rounded, backend.asarray(scores, dtype), 0.5, offset=offset)
+    np.testing.assert_array_equal(_np(backend, got), want)
+    assert ran[0] == "_few_survivors"
+
+
+def test_few_survivors_phase_hands_over_mid_way(backend, monkeypatch):
+    """High scores on clusters, low ones on scattered boxes: phase 0 drops the clusters,
+    then a block keeps most of its boxes and the sorted phases finish; ties in scores
+    (stable order), score_threshold and max_output_size go through both."""
+    rng = np.random.default_rng(12)
+    cb, cs = clustered(rng, 400, centres=5, span=400.0)
+    ub, us = uniform(rng, 200, span=400.0)
+    boxes = np.concatenate([ub[:100], cb, ub[100:]])
+    scores = np.round(np.concatenate([us[:100] / 2, 0.5 + cs / 2, us[100:] / 2]) * 64) / 64
+    ran = _small_phase0(monkeypatch, backend)
+    got = _np(backend, _run(backend, xpops.nms, boxes, scores, 0.5))
+    np.testing.assert_array_equal(got, nms_oracle(boxes, scores, 0.5))
+    assert ran[:2] == ["_few_survivors", "_greedy"]
+    for kwargs in ({"score_threshold": 0.25}, {"max_output_size": 7},
+                   {"max_output_size": 40}):
+        got = _np(backend, _run(backend, xpops.nms, boxes, scores, 0.5, **kwargs))
+        np.testing.assert_array_equal(got, nms_oracle(boxes, scores, 0.5, **kwargs))
+
+
+def test_few_survivors_phase_skips_degenerate_boxes(backend, monkeypatch):
+    """Zero-area boxes need the guarded IoU: phase 0 stands aside, the result holds."""
+    boxes, scores = clustered(np.random.default_rng(13), 200, centres=4, span=300.0)
+    boxes[::7, 2] = boxes[::7, 0]  # zero width
+    ran = _small_phase0(monkeypatch, backend)
+    got = _np(backend, _run(backend, xpops.nms, boxes, scores, 0.5))
+    np.testing.assert_array_equal(got, nms_oracle(boxes, scores, 0.5))
+    assert "_few_survivors" not in ran
+
+
 def test_equal_scores_are_taken_in_input_order(backend):
     """40 boxes, 10 distinct scores: every backend returns the same stable order."""
     rng = np.random.default_rng(5)
@@ -118,7 +170,6 @@ def test_equal_scores_are_taken_in_input_order(backend):
 
 
 def test_score_threshold_and_max_output_size(backend):
-    _skip_eager_jax(backend)
     boxes, scores = uniform(np.random.default_rng(6), 900, span=300.0)
     full = nms_oracle(boxes, scores, 0.4)
     got = _np(backend, _run(backend, xpops.nms, boxes, scores, 0.4, max_output_size=25))
@@ -128,7 +179,6 @@ def test_score_threshold_and_max_output_size(backend):
 
 
 def test_batched_nms_equals_per_label_nms(backend):
-    _skip_eager_jax(backend)
     rng = np.random.default_rng(8)
     boxes, scores = clustered(rng, 800, centres=6)
     labels = rng.integers(-3, 5, 800)
@@ -151,7 +201,6 @@ def test_batched_nms_keeps_precision_of_large_coordinates(backend):
 
 
 def test_nms_padded_equals_nms_prefix(backend):
-    _skip_eager_jax(backend)
     boxes, scores = uniform(np.random.default_rng(9), 300, span=200.0)
     want = nms_oracle(boxes, scores, 0.5)
     for size in (0, 10, want.size, want.size + 7):
@@ -164,7 +213,6 @@ def test_nms_padded_equals_nms_prefix(backend):
 
 
 def test_soft_nms_matches_oracle_on_many_boxes(backend):
-    _skip_eager_jax(backend)
     boxes, scores = clustered(np.random.default_rng(10), 120, centres=5, span=300.0)
     for kwargs in ({}, {"method": "linear", "iou_threshold": 0.3, "score_threshold": 0.05}):
         idx, s = _run(backend, xpops.soft_nms, boxes, scores, dtype=backend.float_dtypes[-1],

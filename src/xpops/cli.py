@@ -7,6 +7,7 @@ import importlib
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 __all__ = ["main", "load_impls"]
@@ -65,12 +66,15 @@ def load_impls(target: str, ops: Sequence[str]) -> dict[str, Callable[..., Any]]
 
 def _cmd_conformance(args: argparse.Namespace) -> int:
     from . import spec as specs
+    from ._report import check_report_path
     from .conformance import backends as backend_mod
     from .conformance.engine import run_conformance
     from .conformance.natives import check_native, find_natives
-    from .conformance.report import format_failures, format_matrix, write_report
+    from .conformance.report import REPORT_FORMATS, format_failures, format_matrix, write_report
 
     try:
+        if args.report:
+            check_report_path(args.report, REPORT_FORMATS)
         chosen = [specs.get(name) for name in args.op] if args.op else list(specs.SPECS.values())
         backends = backend_mod.select(args.backend)
     except ValueError as exc:
@@ -101,12 +105,16 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import format_results, results_to_json, run_benchmarks
+    from ._report import check_report_path
+    from .bench import format_results, run_benchmarks, write_report
+    from .bench.report import REPORT_FORMATS
 
     def say(msg: str) -> None:
         print(msg, file=sys.stderr)
 
     try:
+        if args.report:
+            check_report_path(args.report, REPORT_FORMATS)
         results = run_benchmarks(
             ops=args.op or None, backends=args.backend or None, repeats=args.repeats,
             natives=not args.pure, progress=None if args.quiet else say,
@@ -116,10 +124,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         return 2
     print(format_results(results))
     if args.report:
-        import json
-
-        with open(args.report, "w", encoding="utf-8") as fh:
-            json.dump(results_to_json(results), fh, indent=2)
+        write_report(results, args.report)
         print(f"report written to {args.report}")
     return 0
 
@@ -206,6 +211,79 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _docs_dir(given: str | None) -> Path:
+    """``given``, else the repository's docs/ (a source checkout), else ./docs."""
+    if given:
+        return Path(given)
+    repo_docs = Path(__file__).resolve().parents[2] / "docs"
+    return repo_docs if repo_docs.is_dir() else Path("docs")
+
+
+def _cmd_porting(args: argparse.Namespace) -> int:
+    import shutil
+
+    measure_mod = importlib.import_module(".porting.measure", __package__)
+    from .porting.page import check_pages, natives_summary, render_page, write_pages
+    from .porting.text import markdown_to_text
+    from .spec import SPECS
+
+    def fail(msg: str) -> int:
+        print(f"xpops porting: {msg}", file=sys.stderr)
+        return 2
+
+    modes = [m for m in ("write", "check") if getattr(args, m) is not None]
+    directory = _docs_dir(args.write or args.check or args.docs)
+    records_path = Path(args.records) if args.records else directory / measure_mod.RECORDS_FILE
+    unknown = [op for op in [*args.op, *([args.name] if args.name else [])] if op not in SPECS]
+    if unknown:
+        return fail(f"unknown op {unknown[0]!r}; `xpops porting` lists the ops")
+    if args.measure:
+        specs = [SPECS[op] for op in args.op] if args.op else list(SPECS.values())
+        names = args.backend or list(measure_mod.DEFAULT_BACKENDS)
+        backends = measure_mod.measure_backends(names)
+        if not backends:
+            return fail(f"none of the backends {names} is available here")
+        start = time.monotonic()
+        measure_mod.measure(
+            specs, backends, records_path, library=args.library, missing=args.missing,
+            max_examples=args.max_examples, seed=args.seed,
+            progress=None if args.quiet else lambda msg: print(msg, file=sys.stderr),
+        )
+        print(f"records written to {records_path} ({time.monotonic() - start:.0f}s)")
+        if not modes:
+            return 0
+    records = measure_mod.load_records(records_path)
+    if args.check is not None:
+        problems = check_pages(directory, records)
+        for problem in problems:
+            print(problem)
+        if problems:
+            print(f"{directory} is stale: run `xpops porting --write`", file=sys.stderr)
+            return 1
+        print(f"{directory} is up to date")
+        return 0
+    if args.write is not None:
+        changed = write_pages(directory, records)
+        print(f"{len(changed)} page(s) written to {directory}")
+        return 0
+    by_op = records.get("records", {})
+    if args.name:
+        width = shutil.get_terminal_size((100, 24)).columns
+        page = render_page(SPECS[args.name], by_op.get(args.name, {}))
+        print(page if args.markdown else markdown_to_text(page, width), end="")
+        return 0
+    rows = [("family", "op", "natives", "agree", "agree on valid inputs")]
+    for spec in SPECS.values():
+        listed, agree, valid = natives_summary(spec, by_op.get(spec.name, {}))
+        rows.append((spec.family, spec.name, str(listed), str(agree), str(valid)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for i, row in enumerate(rows):
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+    return 0
+
+
 def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
@@ -233,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="hypothesis cases per op, backend and dtype (default 25; raise for deeper runs)",
     )
     conf.add_argument("--seed", type=int, default=0)
-    conf.add_argument("--report", help="write results to PATH.json or PATH.md")
+    conf.add_argument("--report", help="write results to PATH.json, PATH.md or PATH.html")
     conf.add_argument(
         "--pure", action="store_true",
         help="never delegate to a backend's own kernel: check the array-API code alone",
@@ -245,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--op", action="append", default=[])
     bench.add_argument("--backend", action="append", default=[])
     bench.add_argument("--repeats", type=int, default=7)
-    bench.add_argument("--report", help="write results to PATH.json")
+    bench.add_argument("--report", help="write results to PATH.json or PATH.html")
     bench.add_argument(
         "--pure", action="store_true",
         help="time xpops' pure array-API path, never a backend's own kernel",
@@ -276,6 +354,35 @@ def build_parser() -> argparse.ArgumentParser:
     coco.add_argument("--backend", default="numpy", help="array library (default numpy)")
     coco.add_argument("--json", metavar="OUT", help="also write stats and per-class AP here")
     coco.set_defaults(func=_cmd_coco_eval)
+
+    port = sub.add_parser(
+        "porting", help="the porting reference: an op's page, or the list of ops",
+        description="Without OP: the ops with their number of natives and how many agree "
+        "with the spec. With OP: its page (signature, conventions, natives, measured "
+        "differences). --write / --check regenerate or verify docs/; --measure re-runs the "
+        "natives against the specs.",
+    )
+    port.add_argument("name", nargs="?", metavar="OP", help="op whose page to print")
+    port.add_argument("--markdown", action="store_true", help="print the page as Markdown")
+    port.add_argument("--write", nargs="?", const="", metavar="DIR",
+                      help="regenerate the pages (default: docs/)")
+    port.add_argument("--check", nargs="?", const="", metavar="DIR",
+                      help="exit 1 when the pages are stale, missing or extra")
+    port.add_argument("--docs", metavar="DIR", help="where the pages and records are")
+    port.add_argument("--records", metavar="PATH", help="measured records (DIR/measured.json)")
+    port.add_argument("--measure", action="store_true",
+                      help="run the natives against their specs and record the results")
+    port.add_argument("--missing", action="store_true",
+                      help="with --measure: only natives without a record")
+    port.add_argument("--library", help="with --measure: only this library's natives")
+    port.add_argument("--op", action="append", default=[], help="with --measure: this op")
+    port.add_argument("--backend", action="append", default=[],
+                      help="with --measure: exact backend names (default numpy, torch:cpu, "
+                      "jax:cpu, jax:cpu:x64)")
+    port.add_argument("--max-examples", type=int, default=10)
+    port.add_argument("--seed", type=int, default=0)
+    port.add_argument("-q", "--quiet", action="store_true")
+    port.set_defaults(func=_cmd_porting)
 
     lst = sub.add_parser("list", help="ops and their capabilities")
     lst.set_defaults(func=_cmd_list)

@@ -9,7 +9,7 @@ absolute times on shared machines mean little. Missing libraries and peers are s
 
 from __future__ import annotations
 
-from .report import format_results, results_to_json
+from .report import format_results, results_to_json, write_report
 from .runner import (
     BENCH_BACKENDS,
     BENCH_OPS,
@@ -28,4 +28,5 @@ __all__ = [
     "format_results",
     "results_to_json",
     "run_benchmarks",
+    "write_report",
 ]

@@ -120,13 +120,15 @@ class _Runner:
 
     def __init__(
         self, spec: OpSpec, impl: Callable[..., Any], backend: Backend, dtype: str,
-        result: OpResult,
+        result: OpResult, jit_cases: int = JIT_CASES, grad_cases: int = GRAD_CASES,
+        first_dtype: bool = True,
     ) -> None:
         self.spec, self.impl, self.backend, self.dtype = spec, impl, backend, dtype
         self.result = result
         self.rtol, self.atol = spec.rtol_atol(dtype)
-        self.jit_left = JIT_CASES
-        self.grad_left = GRAD_CASES
+        self.first_dtype = first_dtype
+        self.jit_left = jit_cases
+        self.grad_left = grad_cases
 
     # conversion ------------------------------------------------------------------
     def _convert(self, v: Any) -> Any:
@@ -182,7 +184,7 @@ class _Runner:
             self.result.checks.append(check)
 
     def check_case(self, case: Case, *, drawn: bool) -> None:
-        if self.dtype != self.backend.float_dtypes[0] and not _has_float(case):
+        if not self.first_dtype and not _has_float(case):
             return  # without float inputs every dtype pass would run the same case again
         self.result.cases += 1
         try:
@@ -416,13 +418,18 @@ def check_op(
     seed: int = 0,
     natives: bool = True,
     impl_name: str = "xpops",
+    dtypes: Iterable[str] | None = None,
+    jit_cases: int = JIT_CASES,
+    grad_cases: int = GRAD_CASES,
 ) -> OpResult:
     """Run every check of ``spec`` on ``backend``; ``impl`` defaults to xpops' own.
 
     ``natives=False`` forces xpops' pure array-API path where it would otherwise hand
     the computation to the backend's own kernel. An implementation may raise
     :class:`~xpops.spec.Unsupported` for an option it does not offer: that case is
-    skipped and counted in ``OpResult.unsupported``, not failed.
+    skipped and counted in ``OpResult.unsupported``, not failed. ``dtypes`` narrows the
+    backend's float dtypes; ``jit_cases`` and ``grad_cases`` cap the cases per dtype that
+    also run under ``jax.jit`` and through autodiff.
     """
     result = OpResult(spec.name, backend.name, "pass", impl=impl_name)
     if not backend.available:
@@ -433,8 +440,12 @@ def check_op(
     # edge cases are meant to divide by zero and overflow: keep the report readable
     with backend.activate(), pure, np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for dtype in backend.float_dtypes:
-            runner = _Runner(spec, impl, backend, dtype, result)
+        chosen = [d for d in backend.float_dtypes if dtypes is None or d in dtypes]
+        for dtype in chosen:
+            runner = _Runner(
+                spec, impl, backend, dtype, result, jit_cases, grad_cases,
+                first_dtype=dtype == chosen[0],
+            )
             for case in spec.edge_cases:
                 try:
                     runner.check_case(case, drawn=False)

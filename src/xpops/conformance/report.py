@@ -1,14 +1,26 @@
-"""Conformance results as a terminal matrix, JSON and Markdown."""
+"""Conformance results as a terminal matrix, JSON, Markdown and a self-contained HTML page."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
+from .. import _report
+from .._report import cell, esc
 from .engine import Failure, OpResult
 
-__all__ = ["format_matrix", "format_failures", "to_json", "to_markdown", "write_report"]
+__all__ = [
+    "REPORT_FORMATS",
+    "format_failures",
+    "format_matrix",
+    "to_html",
+    "to_json",
+    "to_markdown",
+    "write_report",
+]
 
 _SYMBOL = {"pass": "pass", "fail": "FAIL", "not installed": "-", "not provided": "n/a"}
 
@@ -41,31 +53,55 @@ def format_matrix(results: Sequence[OpResult]) -> str:
     return "\n".join(lines) + "\n" + legend
 
 
-def format_failures(results: Sequence[OpResult], limit: int = 3) -> str:
-    """Each failing (op, backend) with its first distinct failures and minimal input.
+# how each piece of a failure listing is written, as text and as HTML
+_TEXT_FAILURES = {
+    "head": "FAIL {op} @ {backend}",
+    "failure": "  [{dtype}] {check}: {message}",
+    "input": "    input: {reproducer}",
+    "more": "  ... and {more} more distinct ({all} failures in all)",
+    "end": "",
+}
+_HTML_FAILURES = {
+    "head": '<section id="{anchor}"><h3>FAIL {op} @ {backend}</h3>',
+    "failure": "<p><b>[{dtype}] {check}</b>: {message}</p>",
+    "input": "<pre>{reproducer}</pre>",
+    "more": "<p>... and {more} more distinct ({all} failures in all)</p>",
+    "end": "</section>",
+}
 
-    Failures with the same check and message (on several dtypes or inputs) show once,
-    with their dtypes and count, and the first input.
-    """
+
+def _failure_lines(
+    results: Sequence[OpResult], limit: int, style: dict[str, str], quote: Callable[[str], str]
+) -> list[str]:
     out = []
     for r in results:
         if r.status != "fail":
             continue
-        out.append(f"FAIL {r.op} @ {r.backend}")
+        out.append(style["head"].format(op=quote(r.op), backend=quote(r.backend),
+                                        anchor=_anchor(r)))
+        # the same check and message (on several dtypes or inputs) shows once, with its
+        # dtypes and count, and the first input
         kinds: dict[tuple[str, str], list[Failure]] = {}
         for f in r.failures:
             kinds.setdefault((f.check, f.message), []).append(f)
         for same in list(kinds.values())[:limit]:
             f = same[0]
-            dtypes = ", ".join(dict.fromkeys(g.dtype for g in same))
             times = f" (x{len(same)})" if len(same) > 1 else ""
-            out.append(f"  [{dtypes}] {f.check}: {f.message}{times}")
+            out.append(style["failure"].format(
+                dtype=quote(", ".join(dict.fromkeys(g.dtype for g in same))),
+                check=quote(f.check), message=quote(f.message + times)))
             if f.reproducer:
-                out.append(f"    input: {f.reproducer}")
+                out.append(style["input"].format(reproducer=quote(f.reproducer)))
         if len(kinds) > limit:
-            out.append(f"  ... and {len(kinds) - limit} more distinct "
-                       f"({len(r.failures)} failures in all)")
-    return "\n".join(out)
+            out.append(style["more"].format(more=len(kinds) - limit, all=len(r.failures)))
+        if style["end"]:
+            out.append(style["end"])
+    return out
+
+
+def format_failures(results: Sequence[OpResult], limit: int = 3) -> str:
+    """Each failing (op, backend) with its first failures and minimal reproducing input."""
+    return "\n".join(_failure_lines(results, limit, _TEXT_FAILURES, str))
 
 
 def to_json(results: Sequence[OpResult]) -> str:
@@ -84,14 +120,92 @@ def to_markdown(results: Sequence[OpResult]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _anchor(r: OpResult) -> str:
+    return "fail-" + re.sub(r"[^A-Za-z0-9_-]", "-", f"{r.op}-{r.backend}")
+
+
+def _tooltip(r: OpResult) -> str:
+    parts = [r.status]
+    if r.status in ("pass", "fail"):
+        parts += [
+            f"{r.cases} cases",
+            f"worst tolerance ratio {r.worst_tolerance_ratio:.3g} (<= 1 passes)",
+            f"max abs error {r.max_abs_err:.1e}",
+        ]
+    if r.failures:
+        parts.append(f"{len(r.failures)} failures")
+    if r.unsupported:
+        parts.append("skipped as unsupported: " + ", ".join(
+            f"{why} ({n})" for why, n in r.unsupported.items()))
+    if r.checks:
+        parts.append("checks: " + ", ".join(r.checks))
+    if r.reason and r.reason != r.status:
+        parts.append(r.reason)
+    return "; ".join(parts)
+
+
+def _tone(status: str) -> str:
+    # statuses other than pass and fail (present or future) render neutral, as their text
+    return {"pass": "good", "fail": "bad"}.get(status, "neutral")
+
+
+def _html_cell(r: OpResult) -> _report.Html:
+    text = f"{_SYMBOL[r.status]} {r.cases}" if r.status in ("pass", "fail") else r.status
+    href = "#" + _anchor(r) if r.status == "fail" else ""
+    return cell(text, cls=_tone(r.status), title=_tooltip(r), href=href)
+
+
+def _html_legend(results: Sequence[OpResult]) -> str:
+    counts = Counter(r.status for r in results)
+    swatches = " ".join(
+        f"<span class=\"swatch {_tone(s)}\">{esc(s)}: {n}</span>" for s, n in counts.items()
+    )
+    lines = [f"<p>{swatches}</p>", "<p>Cells: status and cases run; hover for the checks, "
+             "the worst error as a fraction of the tolerance and the worst absolute error "
+             "against the float64 oracle. Failing cells link to their inputs.</p>"]
+    missing = sorted({(r.backend, r.reason) for r in results if r.status == "not installed"})
+    others = [r for r in results if r.status not in ("pass", "fail", "not installed") and r.reason]
+    if missing:
+        lines.append("<p>Not installed: " + "; ".join(f"<b>{esc(b)}</b> ({esc(why)})"
+                                                      for b, why in missing) + "</p>")
+    if others:
+        lines.append("<ul>")
+        lines += [f"<li>{esc(r.op)} @ {esc(r.backend)} {esc(r.status)}: {esc(r.reason)}</li>"
+                  for r in others]
+        lines.append("</ul>")
+    return "\n".join(lines)
+
+
+def _html_failures(results: Sequence[OpResult], limit: int = 20) -> str:
+    out = _failure_lines(results, limit, _HTML_FAILURES, esc)
+    return "<h2>Failures</h2>\n" + "\n".join(out) if out else ""
+
+
+def to_html(results: Sequence[OpResult]) -> str:
+    """One self-contained page: the op x backend grid coloured by status, a legend with the
+    backends not installed and why, and each failure with its reproducing input."""
+    ops, backends, by = _grid(results)
+    rows = [[op, *(_html_cell(by[op, b]) if (op, b) in by else "" for b in backends)]
+            for op in ops]
+    counts = Counter(r.status for r in results)
+    summary = {
+        "implementation": ", ".join(dict.fromkeys(r.impl for r in results)),
+        "ops": str(len(ops)),
+        "backends": ", ".join(backends),
+        "cells": ", ".join(f"{n} {s}" for s, n in counts.items()),
+    }
+    body = "\n".join([
+        "<h2>Op x backend</h2>",
+        _report.table(["op", *backends], rows),
+        _html_legend(results),
+        _html_failures(results),
+    ])
+    return _report.page("xpops conformance", body, summary)
+
+
+REPORT_FORMATS = {".json": to_json, ".md": to_markdown, ".html": to_html}
+
+
 def write_report(results: Sequence[OpResult], path: str) -> None:
-    """Write JSON or Markdown, chosen by the file extension."""
-    if path.endswith(".json"):
-        text = to_json(results)
-    elif path.endswith(".md"):
-        text = to_markdown(results)
-    else:
-        msg = f"--report must end in .json or .md, got {path!r}"
-        raise ValueError(msg)
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    """Write JSON, Markdown or HTML, chosen by the file extension (:data:`REPORT_FORMATS`)."""
+    _report.write_report(path, results, REPORT_FORMATS)

@@ -20,8 +20,15 @@ Conventions (every op):
 
 Algorithm of :func:`nms` and :func:`batched_nms` (exact, no N x N matrix). The greedy
 result over sorted boxes is the unique fixed point of "keep i unless a kept j < i
-overlaps it above the threshold", and it is found in two phases:
+overlaps it above the threshold", and it is found in up to three phases:
 
+0. *Few survivors*, for :func:`nms` on at least ``_FEW_MIN`` candidates (plain areas,
+   ``iou_threshold >= 0``), before any full sort: the best ``_FEW_BLOCK`` remaining
+   candidates (a top-k, ties in input order) are resolved as a block, and the boxes
+   kept drop the candidates they suppress among their neighbours on a grid of cells
+   (candidates sorted once by an ``int16`` cell key), about ``N`` pairs in all rather
+   than ``kept x N``. Once few candidates remain, or a block keeps more than half of
+   its boxes (most survive), the rest is sorted and goes on to phases 1 and 2.
 1. *Blocked*: take the next ``B`` candidates, resolve them among themselves (a ``B x
    B`` suppression matrix, iterated to its fixed point, which takes as many rounds as
    the block's longest suppression chain), then drop every later candidate that a box
@@ -34,7 +41,7 @@ overlaps it above the threshold", and it is found in two phases:
    segment counts (a cumulative sum over edges sorted by target). Cost about the
    number of overlapping pairs, not ``N^2``.
 
-Everything after phase 1 only needs the remaining candidates, since they already
+Everything after phases 0 and 1 only needs the remaining candidates, since they already
 survived every box kept before them. Python loops run over blocks, pair chunks and
 fixed-point rounds, never over boxes or pairs; memory stays O(N * block).
 """
@@ -47,7 +54,9 @@ import struct
 from typing import Any
 
 from .._lib.control import while_loop
+from .._lib.counting import bincount
 from .._lib.indexing import take_nonnegative
+from .._lib.jax_eager import host_arrays
 from .._lib.namespace import (
     array_namespace,
     as_array,
@@ -56,6 +65,7 @@ from .._lib.namespace import (
     index_device,
     is_concrete,
 )
+from .._lib.topk import smallest_k
 from .._lib.validation import check_choice, concrete_true
 from .boxes import check_offset, safe_ratio, xyxy_boxes
 
@@ -67,6 +77,11 @@ _FIRST_BLOCK = 64  # candidates resolved together in phase 1 (grows while few su
 _MAX_BLOCK = 1024
 _SPARSE_MIN = 512  # fewer remaining candidates than this stay in phase 1
 _PAIR_CHUNK = 1 << 20  # candidate pairs evaluated at once in phase 2
+_FEW_MIN = 2048  # candidates from which phase 0 (few survivors) is tried
+_FEW_BLOCK = 128  # candidates resolved together in phase 0
+_FEW_HANDOFF = 1024  # phase 0 hands fewer remaining candidates to the sorted phases
+_CELLS = 128  # at most about this many grid cells along each axis in phase 0
+_KILL_CHUNK = 8192  # candidate pairs evaluated at once in phase 0
 
 
 # ------------------------------------------------------------------------ validation
@@ -179,23 +194,53 @@ def _columns(xp: Any, xyxy: Any, offset: int) -> Any:
     return xp.stack((x1, y1, x2, y2, area))
 
 
-def _iou(xp: Any, a: Any, b: Any, offset: int) -> Any:
+def _iou(xp: Any, a: Any, b: Any, offset: int, *, guard: bool = True) -> Any:
     """IoU of columns ``a (5, ...)`` and ``b (5, ...)`` (broadcast), as torchvision computes
-    it: ``inter / (area_a + area_b - inter)``, 0 where the union is 0."""
+    it: ``inter / (area_a + area_b - inter)``, 0 where the union is 0.
+
+    ``guard=False`` divides outright, for boxes whose areas are all normal positive
+    numbers (:func:`_plain_areas`): every union is then positive (``inter`` is at most
+    the smaller area, the rounding being monotone), so the result is the same.
+    """
+    zero = xp.zeros((), dtype=a.dtype, device=device(a))
     w = xp.minimum(a[2, ...], b[2, ...]) - xp.maximum(a[0, ...], b[0, ...])
     h = xp.minimum(a[3, ...], b[3, ...]) - xp.maximum(a[1, ...], b[1, ...])
     if offset:
         w, h = w + offset, h + offset
-    inter = xp.clip(w, min=0) * xp.clip(h, min=0)
-    return safe_ratio(xp, inter, a[4, ...] + b[4, ...] - inter)
+    inter = xp.maximum(w, zero) * xp.maximum(h, zero)
+    union = a[4, ...] + b[4, ...] - inter
+    return safe_ratio(xp, inter, union) if guard else inter / union
 
 
-def _exceeds(xp: Any, a: Any, b: Any, t: float, offset: int, la: Any, lb: Any) -> Any:
+def _plain_areas(xp: Any, cols: Any) -> bool:
+    """Whether every area is finite and at least ``smallest_normal / eps``: no union can
+    then be 0, subnormal (flushed to 0 on some backends) or NaN, so IoUs need no guard."""
+    if cols.shape[1] == 0:
+        return True
+    fi = xp.finfo(cols.dtype)
+    area = cols[4, :]
+    return bool(xp.min(area) >= fi.smallest_normal / fi.eps) and bool(xp.max(area) <= fi.max)
+
+
+def _exceeds(
+    xp: Any, a: Any, b: Any, t: float, offset: int, la: Any, lb: Any, guard: bool = True
+) -> Any:
     """``IoU(a_i, b_j) > t`` for columns ``a (5, n)``, ``b (5, m)``; same labels only."""
-    hit = _iou(xp, a[:, :, None], b[:, None, :], offset) > t
+    hit = _iou(xp, a[:, :, None], b[:, None, :], offset, guard=guard) > t
     if la is not None:
         hit = hit & (la[:, None] == lb[None, :])
     return hit
+
+
+def _survivors(
+    xp: Any, a: Any, b: Any, t: float, offset: int, la: Any, lb: Any, guard: bool
+) -> Any:
+    """``(m,)`` mask of the boxes of ``b (5, m)`` that no box of ``a (5, k >= 1)``
+    suppresses. Without labels and guard, the largest IoU against ``t``: a float
+    reduction instead of a boolean matrix (the same answer, as no IoU is NaN then)."""
+    if la is None and not guard:
+        return xp.max(_iou(xp, a[:, :, None], b[:, None, :], offset, guard=False), axis=0) <= t
+    return ~xp.any(_exceeds(xp, a, b, t, offset, la, lb, guard), axis=0)
 
 
 def _resolve(xp: Any, suppresses: Any, candidate: Any) -> Any:
@@ -230,19 +275,20 @@ def _select(xp: Any, cols: Any, labels: Any, mask: Any) -> tuple[Any, Any, Any]:
 
 
 def _greedy(
-    xp: Any, cols: Any, labels: Any, t: float, offset: int, limit: int | None
+    xp: Any, cols: Any, labels: Any, t: float, offset: int, limit: int | None,
+    block: int = _FIRST_BLOCK,
 ) -> Any:
     """Positions (ascending) kept by greedy NMS over columns ``(5, m)`` in the given order."""
     dev = device(cols)
     pos = xp.arange(cols.shape[1], dtype=default_int(xp, dev), device=dev)
     kept: list[Any] = []
     n_kept = 0
-    block = _FIRST_BLOCK
     sparse_checked = t < 0  # a negative threshold suppresses disjoint boxes: no sweep
+    guard = not _plain_areas(xp, cols)
     while cols.shape[1] > 0:
         b = min(block, cols.shape[1])
         head, lab = cols[:, :b], None if labels is None else labels[:b]
-        within = _exceeds(xp, head, head, t, offset, lab, lab) & _upper(xp, b, dev)
+        within = _exceeds(xp, head, head, t, offset, lab, lab, guard) & _upper(xp, b, dev)
         keep = _resolve(xp, within, xp.ones((b,), dtype=xp.bool, device=dev))
         winners, win_lab, idx = _select(xp, head, lab, keep)
         k = idx.shape[0]
@@ -253,7 +299,7 @@ def _greedy(
             break
         cols, pos = cols[:, b:], pos[b:]
         labels = None if labels is None else labels[b:]
-        alive = ~xp.any(_exceeds(xp, winners, cols, t, offset, win_lab, labels), axis=0)
+        alive = _survivors(xp, winners, cols, t, offset, win_lab, labels, guard)
         cols, labels, idx = _select(xp, cols, labels, alive)
         pos = _take(xp, pos, idx)
         m = cols.shape[1]
@@ -381,16 +427,26 @@ def _sparse_greedy(
 
 
 def _index_safe(xp: Any, fn: Any, *arrays: Any) -> Any:
-    """``fn(*arrays)`` on a device that holds the indices, results back on the inputs'.
+    """``fn(xp, *arrays)`` where the greedy loops run well, results back where inputs live.
 
-    array-api-strict's ``no_x64`` device rejects the int64 that its argsort and nonzero
-    return (see ``_lib.namespace.index_device``): there the work runs on the default device.
+    Eager JAX would compile every round of a loop over shrinking arrays anew: there the
+    work runs on NumPy copies. array-api-strict's ``no_x64`` device rejects the int64 that
+    its argsort and nonzero return (see ``_lib.namespace.index_device``): there the work
+    runs on the default device.
     """
     home = device(arrays[0])
+    if (host := host_arrays(*arrays)) is not None:
+        out = fn(array_namespace(*(a for a in host if a is not None)), *host)
+
+        def from_host(x: Any) -> Any:
+            integral = x.dtype.kind in "iu"
+            return xp.asarray(x, dtype=default_int(xp, home) if integral else None, device=home)
+
+        return tuple(map(from_host, out)) if isinstance(out, tuple) else from_host(out)
     work = index_device(xp, arrays[0])
     if work is None:
-        return fn(*arrays)
-    out = fn(*(None if a is None else a.to_device(work) for a in arrays))
+        return fn(xp, *arrays)
+    out = fn(xp, *(None if a is None else a.to_device(work) for a in arrays))
 
     def back(x: Any) -> Any:
         if xp.isdtype(x.dtype, "integral"):
@@ -409,7 +465,8 @@ def _run(
     limit = None if max_output_size is None else _count(max_output_size, "max_output_size")
     offset = check_offset(offset)
     return _index_safe(
-        xp, lambda x, s, lab: _nms(xp, x, s, lab, t, s_thr, limit, offset), xyxy, scores, labels
+        xp, lambda xq, x, s, lab: _nms(xq, x, s, lab, t, s_thr, limit, offset),
+        xyxy, scores, labels,
     )
 
 
@@ -418,14 +475,203 @@ def _nms(
     limit: int | None, offset: int,
 ) -> Any:
     dev = device(xyxy)
-    order = _sorted_candidates(xp, scores, s_thr)
     int_dtype = default_int(xp, dev)
+    t = _strict_threshold(xp, xyxy.dtype, t)
+    if labels is None and t >= 0 and xyxy.shape[0] >= _FEW_MIN and limit != 0:
+        found = _few_first(xp, xyxy, scores, t, s_thr, limit, offset)
+        if found is not None:
+            return xp.astype(found, int_dtype)
+    order = _sorted_candidates(xp, scores, s_thr)
     if order.shape[0] == 0 or limit == 0:
         return xp.zeros((0,), dtype=int_dtype, device=dev)
     sorted_labels = None if labels is None else _take(xp, labels, order)
     cols = _columns(xp, _take(xp, xyxy, order, axis=0), offset)
-    kept = _greedy(xp, cols, sorted_labels, _strict_threshold(xp, xyxy.dtype, t), offset, limit)
+    kept = _greedy(xp, cols, sorted_labels, t, offset, limit)
     return xp.astype(_take(xp, order, kept), int_dtype)
+
+
+# ------------------------------------------------------------ phase 0: few survivors
+
+
+def _few_first(
+    xp: Any, xyxy: Any, scores: Any, t: float, s_thr: float | None, limit: int | None,
+    offset: int,
+) -> Any:
+    """Kept indices from phase 0 then, for what it leaves, the sorted phases; None when
+    phase 0 does not apply (see :func:`_few_survivors`)."""
+    if s_thr is None:
+        picked = None
+        cand_scores, boxes = scores, xyxy
+    else:
+        (picked,) = xp.nonzero(scores >= s_thr)  # ascending: ties stay in input order
+        cand_scores, boxes = _take(xp, scores, picked), _take(xp, xyxy, picked, axis=0)
+    if cand_scores.shape[0] < _FEW_MIN or xp.finfo(boxes.dtype).eps > 1e-6:
+        return None
+    cols = _columns(xp, boxes, offset)
+    if not _plain_areas(xp, cols) or not bool(xp.all(xp.isfinite(cand_scores))):
+        return None
+    kept, rest = _few_survivors(xp, cols, cand_scores, t, offset, limit)
+    n_kept = sum(k.shape[0] for k in kept)
+    if rest is not None and (limit is None or n_kept < limit):
+        order = _take(xp, rest, xp.argsort(_take(xp, cand_scores, rest), descending=True,
+                                            stable=True))
+        more = _greedy(xp, _take(xp, cols, order, axis=1), None, t, offset,
+                       None if limit is None else limit - n_kept,
+                       block=max(_FIRST_BLOCK, min(order.shape[0], 2 * _FEW_BLOCK)))
+        kept.append(_take(xp, order, more))
+    out = xp.concat(kept)
+    if limit is not None:
+        out = out[: min(limit, out.shape[0])]
+    return out if picked is None else _take(xp, picked, out)
+
+
+def _few_survivors(
+    xp: Any, cols: Any, scores: Any, t: float, offset: int, limit: int | None
+) -> tuple[list[Any], Any]:
+    """Phase 0, without sorting all candidates: ``(kept, rest)``.
+
+    Repeatedly the ``_FEW_BLOCK`` best remaining candidates (:func:`smallest_k` of the
+    negated scores: ties in position order) are resolved among themselves as in phase
+    1, and the kept ones drop the candidates they suppress. Those can only lie in the
+    3 x 3 neighbouring cells of a grid whose cells are wider than any box (a box's low
+    corner cell), a few ranges of the candidates sorted by cell (an ``int16`` key:
+    NumPy sorts it by radix), so kept boxes meet only their neighbours, not all ``N``.
+    ``kept``: the kept positions in greedy order, block by block; ``rest``: the
+    ascending positions of the undecided candidates (None when none), handed to the
+    sorted phases once few remain or a block keeps more than half its boxes.
+    """
+    m = cols.shape[1]
+    dev = device(cols)
+    int_dtype = default_int(xp, dev)
+    grid = _Grid(xp, cols, offset)
+    neg = -scores
+    dead_value = xp.asarray(xp.inf, dtype=scores.dtype, device=dev)
+    alive = xp.ones((m,), dtype=xp.bool, device=dev)
+    n_alive, n_kept = m, 0
+    kept: list[Any] = []
+    while True:  # a loop over blocks
+        b = min(_FEW_BLOCK, n_alive)
+        _, block = smallest_k(xp, xp.where(alive, neg, dead_value), b)
+        head = _take(xp, cols, block, axis=1)
+        within = _exceeds(xp, head, head, t, offset, None, None, False) & _upper(xp, b, dev)
+        keep = _resolve(xp, within, xp.ones((b,), dtype=xp.bool, device=dev))
+        winners, _, idx = _select(xp, head, None, keep)
+        kept.append(_take(xp, block, idx))
+        k = idx.shape[0]
+        n_kept += k
+        if n_alive == b or (limit is not None and n_kept >= limit):
+            return kept, None
+        dead = xp.concat((block, _cell_kills(xp, grid, winners, t, offset)))
+        alive = alive & (bincount(xp, dead, length=m) == 0)
+        n_alive = int(xp.sum(xp.astype(alive, int_dtype)))
+        if n_alive == 0:
+            return kept, None
+        if 4 * n_alive < m or n_alive < _FEW_HANDOFF or 2 * k > b:
+            (rest,) = xp.nonzero(alive)
+            return kept, rest
+
+
+class _Grid:
+    """Candidates bucketed by the cell of their low corner on a grid of at most
+    ``_CELLS x _CELLS`` cells, about ``extent / 4`` wide (``extent``: the largest box
+    width or height, plus ``offset``), sorted by ``key = row * columns + column``.
+
+    A box ``j`` can overlap a box ``w`` only if ``lo_w - extent < lo_j < hi_w + offset``
+    along each axis. These bounds, widened by a margin of ``8 eps`` relative (far above
+    the rounding of their computation), map to a range of cells: the cell of a
+    coordinate, ``floor((v - origin) / size)`` clipped to the grid, is computed with
+    monotone roundings, so it is monotone in ``v`` and no overlapping box is missed.
+    """
+
+    def __init__(self, xp: Any, cols: Any, offset: int) -> None:
+        dev = device(cols)
+        self.int_dtype = default_int(xp, dev)
+        self.offset = offset
+        self.margin = 8 * xp.finfo(cols.dtype).eps
+        self.axes = []
+        cells = []
+        for axis in (0, 1):
+            low = cols[axis, :]
+            extent = float(xp.max(cols[axis + 2, :] - low)) + offset
+            origin = xp.min(low)
+            span = float(xp.max(low) - origin)
+            size = max(extent / 4, span / _CELLS, 1e-30)
+            count = min(int(span / size) + 2, _CELLS + 2)
+            self.axes.append((origin, size, count, extent))
+            cells.append(self._cell(xp, low, axis))
+        self.columns = self.axes[0][2]
+        key = cells[1] * self.columns + cells[0]
+        self.order = xp.argsort(xp.astype(key, xp.int16), stable=True)  # NumPy: a radix sort
+        self.sorted_keys = _take(xp, key, self.order)
+        self.sorted_cols = _take(xp, cols, self.order, axis=1)
+
+    def _cell(self, xp: Any, v: Any, axis: int) -> Any:
+        """Cells of ``v``: in the grid for box corners; a winner's bounds may fall a few
+        cells outside, which only widens its ranges (a row's range then runs into the
+        next or previous row)."""
+        origin, size, _, _ = self.axes[axis]
+        return xp.astype(xp.floor((v - origin) / size), self.int_dtype)
+
+    def neighbours(self, xp: Any, winners: Any) -> tuple[Any, Any, Any]:
+        """``(runs, start, counts)``: every winner (column of ``winners (5, k)``) and
+        candidate that may overlap are paired in a run: ``counts`` consecutive
+        candidates in the cell order from ``start`` (a row of cells), against the
+        winner whose columns are those of ``runs (5, R)``."""
+        dev = device(winners)
+        k = winners.shape[1]
+        ranges = []
+        for axis in (0, 1):
+            lo, hi = winners[axis, :], winners[axis + 2, :]
+            extent = self.axes[axis][3]
+            first = lo - extent - (xp.abs(lo) + extent) * self.margin
+            last = hi + self.offset + (xp.abs(hi) + extent) * self.margin
+            ranges.append((self._cell(xp, first, axis), self._cell(xp, last, axis)))
+        (c0, c1), (r0, r1) = ranges
+        rows = r1 - r0 + 1
+        n_runs = int(xp.sum(rows))
+        run_starts = xp.cumulative_sum(rows, include_initial=True)[:-1]
+        owner = xp.repeat(xp.arange(k, dtype=self.int_dtype, device=dev), rows)
+        row = xp.arange(n_runs, dtype=self.int_dtype, device=dev) + xp.repeat(r0 - run_starts, rows)
+        base = row * self.columns
+        keys = self.sorted_keys
+        start = xp.searchsorted(keys, base + _take(xp, c0, owner), side="left")
+        counts = xp.searchsorted(keys, base + _take(xp, c1, owner), side="right") - start
+        return _take(xp, winners, owner, axis=1), start, counts
+
+
+def _cell_kills(xp: Any, grid: _Grid, winners: Any, t: float, offset: int) -> Any:
+    """Positions of the candidates that a box of ``winners (5, k)`` suppresses (with
+    repeats; the winners themselves included).
+
+    Runs are taken in chunks of about ``_KILL_CHUNK`` pairs: larger pair arrays would
+    grow the heap past its trim threshold and be page-faulted afresh on every call. A
+    winner's columns are repeated along its run (a sequential copy), the candidates'
+    gathered."""
+    runs, start, counts = grid.neighbours(xp, winners)
+    dev = device(runs)
+    bounds = xp.cumulative_sum(counts, include_initial=True)
+    total = int(bounds[-1])
+    n_runs = counts.shape[0]
+    cuts = xp.searchsorted(bounds, xp.arange(0, total, _KILL_CHUNK, dtype=bounds.dtype,
+                                             device=dev), side="right") - 1
+    edges = sorted({*(int(cuts[i]) for i in range(cuts.shape[0])), n_runs})
+    zero = xp.zeros((), dtype=runs.dtype, device=dev)
+    killed = []
+    for ra, rb in zip(edges[:-1], edges[1:], strict=True):  # a loop over chunks
+        c = counts[ra:rb]
+        first = bounds[ra:rb] - bounds[ra]
+        size = int(bounds[rb] - bounds[ra])
+        slot = xp.arange(size, dtype=c.dtype, device=dev) + xp.repeat(start[ra:rb] - first, c)
+        a = [xp.repeat(runs[i, ra:rb], c) for i in range(5)]
+        b = [_take(xp, grid.sorted_cols[i, :], slot) for i in range(5)]
+        w = xp.maximum(xp.minimum(a[2], b[2]) - xp.maximum(a[0], b[0]) + offset, zero)
+        h = xp.maximum(xp.minimum(a[3], b[3]) - xp.maximum(a[1], b[1]) + offset, zero)
+        inter = w * h
+        (hit,) = xp.nonzero(inter / (a[4] + b[4] - inter) > t)
+        killed.append(_take(xp, slot, hit))
+    if not killed:
+        return xp.zeros((0,), dtype=start.dtype, device=dev)
+    return _take(xp, grid.order, xp.concat(killed))
 
 
 def nms(
@@ -530,7 +776,7 @@ def nms_padded(
     size = _count(max_output_size, "max_output_size")
     offset = check_offset(offset)
     return _index_safe(
-        xp, lambda x, sc: _padded(xp, x, sc, t, s_thr, size, offset), xyxy, scores
+        xp, lambda xq, x, sc: _padded(xq, x, sc, t, s_thr, size, offset), xyxy, scores
     )
 
 
@@ -612,7 +858,7 @@ def soft_nms(
     check_choice(method, "method", SOFT_METHODS)
     offset = check_offset(offset)
     return _index_safe(
-        xp, lambda x, sc: _soft(xp, x, sc, sigma, t, s_thr, method, offset), xyxy, scores
+        xp, lambda xq, x, sc: _soft(xq, x, sc, sigma, t, s_thr, method, offset), xyxy, scores
     )
 
 

@@ -183,7 +183,7 @@ def _py_faster_rcnn_voc_ap():
         r, p = np.asarray(recall), np.asarray(precision)
         if r.ndim != 1:
             raise Unsupported("voc_ap takes one curve")
-        return np.float64(voc_ap(r, p, use_07_metric=method == "voc11"))
+        return np.asarray(voc_ap(r, p, use_07_metric=method == "voc11"), np.float64)
 
     return native
 
@@ -193,7 +193,8 @@ def _sklearn_ap():
 
     def native(scores, target, /):
         t = np.asarray(target).reshape(-1)
-        return np.float64(average_precision_score(t != 0, np.asarray(scores).reshape(-1)))
+        ap = average_precision_score(t != 0, np.asarray(scores).reshape(-1))
+        return np.asarray(ap, np.float64)  # a 0-d array, not a NumPy scalar
 
     return native
 

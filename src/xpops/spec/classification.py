@@ -321,20 +321,19 @@ def _sklearn_stat_scores():
         preds, target = np.asarray(preds), np.asarray(target)
         if ignore_index is not None and task != "multiclass":
             raise Unsupported("ignore_index per label")
+        if num_classes is None and task == "multiclass" and preds.dtype.kind == "f":
+            num_classes = preds.shape[-1]  # the score columns
         if preds.dtype.kind == "f":
-            if task == "multiclass" and num_classes is None:
-                num_classes = preds.shape[-1]  # one score column per class
             preds = (np.argmax(preds, axis=-1) if task == "multiclass"
                      else (preds >= threshold).astype(np.int64))
         keep = _kept(target, ignore_index)
         if task == "multiclass":
             preds, target = preds[keep], target[keep]
-        labels: Any = None
-        if task == "binary":  # the positive class only: one row
-            preds, target, labels = preds.ravel(), target.ravel(), [1]
-        elif task == "multiclass":
-            labels = np.arange(num_classes)
-        mcm = multilabel_confusion_matrix(target, preds, labels=labels)
+        # binary: the positive label only (sklearn reports a 0/1 column for both labels)
+        labels = {"multiclass": np.arange(num_classes or 0), "binary": [1]}.get(task)
+        mcm = multilabel_confusion_matrix(target.reshape(-1) if task == "binary" else target,
+                                          preds.reshape(-1) if task == "binary" else preds,
+                                          labels=labels)
         tp, fp, fn = mcm[:, 1, 1], mcm[:, 0, 1], mcm[:, 1, 0]
         return np.stack([tp, fp, fn, tp + fn], axis=1)
 
@@ -365,9 +364,9 @@ def _sklearn_prf(beta_fixed: float | None = None, which: int | None = None):
                 raise Unsupported("ignore_index per label")
             if task == "binary" and average not in ("binary",):
                 raise Unsupported("sklearn averages a binary problem over both labels")
+            if num_classes is None and task == "multiclass" and preds.dtype.kind == "f":
+                num_classes = preds.shape[-1]  # the score columns
             if preds.dtype.kind == "f":
-                if task == "multiclass" and num_classes is None:
-                    num_classes = preds.shape[-1]  # one score column per class
                 preds = (np.argmax(preds, axis=-1) if task == "multiclass"
                          else (preds >= threshold).astype(np.int64))
             keep = _kept(target, ignore_index)
@@ -444,6 +443,34 @@ def _torchmetrics_fbeta(with_beta: bool):
         return native
 
     return load
+
+
+def _sklearn_prf_from_stats():
+    from sklearn.metrics import precision_recall_fscore_support
+
+    def native(stats, /, *, beta=1.0, average="binary", zero_division=0.0):
+        # sklearn takes labels: expand each class's (tp, fp, fn) into a column of a
+        # multilabel indicator matrix (tn rows pad the columns to one length)
+        stats = np.asarray(stats)
+        if average == "samples":
+            raise Unsupported("samples: sklearn needs per-sample labels")
+        n = max(1, int(stats[:, :3].sum(axis=1).max(initial=0)))
+        y_true = np.zeros((n, len(stats)), np.int64)
+        y_pred = np.zeros((n, len(stats)), np.int64)
+        for k, (tp, fp, fn) in enumerate(stats[:, :3].tolist()):
+            y_pred[: tp + fp, k] = 1
+            y_true[:tp, k] = 1
+            y_true[tp + fp: tp + fp + fn, k] = 1
+        if average == "binary":
+            if len(stats) != 1:
+                raise ValueError(f"average='binary' needs one row of stats, got {len(stats)}")
+            y_true, y_pred = y_true[:, 0], y_pred[:, 0]
+        out = precision_recall_fscore_support(
+            y_true, y_pred, beta=beta, average=average, zero_division=zero_division,
+        )[:3]
+        return tuple(np.asarray(o) for o in out)
+
+    return native
 
 
 # ----------------------------------------------------------------------------- specs
@@ -639,7 +666,9 @@ FBETA_FROM_STATS = OpSpec(
     ),
     natives=(
         Native("sklearn", "sklearn.metrics.precision_recall_fscore_support",
-               _sklearn_prf(), "takes labels, not counts: adapter-free comparison in tests"),
+               _sklearn_prf_from_stats, "takes labels, not counts: the adapter expands "
+               "each class's (tp, fp, fn) into a column of a multilabel indicator matrix; "
+               "no average='samples'"),
     ),
     capabilities=_CAPS,
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -508,34 +507,36 @@ def run_cocoeval(module: str, *args: Any, image_ids=None, category_ids=None,
             ev.eval["scores"])
 
 
-def _coco_category_ids(args: tuple[Any, ...], category_ids: Any) -> list[int]:
-    """COCOeval's catIds for the dataset :func:`_coco_json` builds (sorted)."""
-    if category_ids is not None:
-        return sorted(np.asarray(category_ids).tolist())
-    return sorted(set(np.asarray(args[2]).tolist()) | set(np.asarray(args[5]).tolist()))
+def _as_result(precision, stats, recall, scores, args, kwargs):
+    """The spec's result fields from COCOeval's arrays: per-class AP as pycocotools'
+    summarize() computes AP (mean of the defined precisions; area "all", last maxDets)."""
+    category_ids = kwargs.get("category_ids")
+    names = list(kwargs.get("area_ranges") or _impl.DEFAULT_AREA_RANGES)
+    a_all = names.index("all") if "all" in names else 0
+    if not kwargs.get("use_categories", True):
+        cats = np.array([-1], np.int64)
+    elif category_ids is not None:
+        cats = np.unique(np.asarray(category_ids)).astype(np.int64)
+    else:  # every label of the ground truth and the detections (flat arrays' labels)
+        cats = np.union1d(np.asarray(args[2]), np.asarray(args[5])).astype(np.int64)
+    per_class = []
+    for k in range(precision.shape[2]):
+        p = precision[:, :, k, a_all, -1]
+        p = p[p > -1]
+        per_class.append(p.mean() if p.size else -1.0)
+    return _impl.CocoEvaluation(
+        np.asarray(stats), precision, recall, scores, np.asarray(per_class, np.float64),
+        cats, (), (), (), (),
+    )
 
 
 def _cocoeval(module: str):
     def load():
         __import__(module)
 
-        def run(*args: Any, area_ranges=None, use_categories=True, category_ids=None,
-                **kwargs: Any):
-            stats, precision, recall, scores = run_cocoeval(
-                module, *args, area_ranges=area_ranges, use_categories=use_categories,
-                category_ids=category_ids, **kwargs)
-            # the op's other two results from COCOeval's own arrays: AP per category
-            # (precision at area 'all' and the largest maxDets) and the category ids
-            labels = list(area_ranges or ["all"])
-            a_all = labels.index("all") if "all" in labels else 0
-            per_class = [
-                float(np.mean(p[p > -1])) if (p > -1).any() else -1.0
-                for p in np.moveaxis(precision[:, :, :, a_all, -1], 2, 0)
-            ]
-            cats = _coco_category_ids(args, category_ids) if use_categories else [-1]
-            return SimpleNamespace(stats=stats, precision=precision, recall=recall,
-                                   scores=scores, per_class_ap=np.asarray(per_class),
-                                   category_ids=np.asarray(cats, dtype=np.int64))
+        def run(*args: Any, **kwargs: Any):
+            stats, precision, recall, scores = run_cocoeval(module, *args, **kwargs)
+            return _as_result(precision, stats, recall, scores, args, kwargs)
 
         return run
 

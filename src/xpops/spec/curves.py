@@ -152,7 +152,7 @@ def _sklearn_best():
     def native(scores, target, /, *, beta=1.0):
         thresholds, _, _, f = curve(scores, target, beta=beta)
         i = int(np.argmax(f))  # the lowest threshold among ties
-        return thresholds[i], f[i]
+        return np.asarray(thresholds[i]), np.asarray(f[i])  # 0-d arrays, not NumPy scalars
 
     return native
 

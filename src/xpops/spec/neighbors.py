@@ -276,6 +276,8 @@ def _torch_cdist():
     def native(a, b, /, *, metric="euclidean", chunk_size=None):
         if metric == "cosine":
             raise Unsupported("torch.cdist has no cosine distance")
+        if metric not in ("euclidean", "sqeuclidean", "manhattan"):
+            raise Unsupported("metric names: torch.cdist takes a p-norm")
         d = torch.cdist(a, b, p=1.0 if metric == "manhattan" else 2.0)
         return d * d if metric == "sqeuclidean" else d
 
@@ -371,7 +373,8 @@ def _sklearn_cross_validate():
 
 def _numpy_best_k():
     def native(k_choices, accuracies, /):
-        return np.asarray(k_choices)[np.argmax(np.asarray(accuracies).mean(axis=1))]
+        best = np.argmax(np.asarray(accuracies).mean(axis=1))
+        return np.asarray(np.asarray(k_choices)[best])  # a 0-d array, not a NumPy scalar
 
     return native
 
@@ -524,7 +527,7 @@ KNEIGHBORS = OpSpec(
     natives=(
         Native("sklearn", "sklearn.neighbors.NearestNeighbors(algorithm='brute').kneighbors",
                _sklearn_kneighbors, "argpartition: tied neighbours in an arbitrary order"),
-        Native("torch-composite", "torch.cdist + torch.topk(largest=False)", _torch_kneighbors,
+        Native("torch", "torch.cdist + torch.topk(largest=False)", _torch_kneighbors,
                "topk orders ties arbitrarily; cdist's mm path cancels on offset data"),
     ),
     capabilities=Capabilities(jit=True, differentiable=False),

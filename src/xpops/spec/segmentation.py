@@ -444,7 +444,9 @@ def _numpy_intersection_and_union():
 
 def _nan_where_absent(scores, t, p):
     """NaN for classes absent from both sides (jaccard_score's zero_division is 0 or 1)."""
-    present = np.bincount(np.concatenate([t, p]), minlength=len(scores)) > 0
+    labels = np.concatenate([t, p])
+    labels = labels[(labels >= 0) & (labels < len(scores))]  # an out-of-range prediction
+    present = np.bincount(labels, minlength=len(scores)) > 0
     return np.where(present, scores, np.nan)
 
 
@@ -460,7 +462,8 @@ def _sklearn_mean_iou():
             jaccard_score(t, p, labels=list(range(num_classes)), average=None,
                           zero_division=0), t, p,
         )
-        return _impl.MeanIoU(iou, np.nanmean(iou), accuracy_score(t, p))
+        # 0-d arrays, not the NumPy scalar and Python float the reductions return
+        return _impl.MeanIoU(iou, np.asarray(np.nanmean(iou)), np.asarray(accuracy_score(t, p)))
 
     return native
 
@@ -483,7 +486,7 @@ def _sklearn_iou_from_confusion():
         iou = _nan_where_absent(
             jaccard_score(t, p, labels=list(range(k)), average=None, zero_division=0), t, p
         )
-        return _impl.MeanIoU(iou, np.nanmean(iou), np.mean(t == p))
+        return _impl.MeanIoU(iou, np.asarray(np.nanmean(iou)), np.asarray(np.mean(t == p)))
 
     return native
 

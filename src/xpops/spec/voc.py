@@ -272,7 +272,14 @@ def _py_faster_rcnn():
             raise Unsupported("py-faster-rcnn's voc_eval takes pixel-inclusive xyxy boxes")
         ap, class_ids = py_faster_rcnn_voc_eval(*args, **kwargs)
         counted = ap[~np.isnan(ap)]
-        return ap, np.float64(counted.mean() if counted.size else np.nan), class_ids
+        # the spec's result fields; voc_eval's npos, counted the way it counts them
+        gt_labels = np.asarray(args[5])
+        difficult = kwargs.get("gt_difficult")
+        kept = (np.ones(len(gt_labels), bool) if difficult is None
+                else ~np.asarray(difficult).astype(bool))
+        npos = np.array([np.sum(kept & (gt_labels == c)) for c in class_ids], np.int64)
+        mean = np.asarray(counted.mean() if counted.size else np.nan, np.float64)
+        return impl.voc.VOCResult(ap, mean, class_ids, npos)
 
     return native
 
@@ -411,7 +418,7 @@ VOC_EVALUATE = OpSpec(
     natives=(
         Native("numpy", "py-faster-rcnn voc_eval (port)", _py_faster_rcnn,
                "strict IoU > threshold, unstable np.argsort(-confidence), np.arange "
-               "11-point thresholds, +1 pixels only; returns (ap, map, class_ids)"),
+               "11-point thresholds, +1 pixels only"),
     ),
     capabilities=Capabilities(
         jit=False, differentiable=False, data_dependent_shape=True, lazy=False
