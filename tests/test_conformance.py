@@ -247,3 +247,26 @@ def test_cli_impl_runs_a_native_through_its_adapter(capsys):
     assert code == 1, out
     assert "FAIL softmax @ numpy" in out and "# empty axis" in out
     assert "zero-size array" in out
+
+
+def test_cli_impl_catches_each_deliberately_wrong_implementation(tmp_path, capsys):
+    """Through ``--impl``: naive softmax, wrong namespace, float64 upcast, input mutation
+    and a missing range check each fail with the check that catches them."""
+    report = tmp_path / "r.json"
+    backends = ["--backend", "numpy"] + (["--backend", "torch:cpu"]
+                                         if any(b.available for b in select(["torch:cpu"]))
+                                         else [])
+    ops = ["softmax", "sigmoid", "log_sigmoid", "logsumexp", "cross_entropy"]
+    code = main(["conformance", "--impl", "wrong_impls", *[a for op in ops for a in ("--op", op)],
+                 *backends, "--max-examples", "3", "-q", "--report", str(report)])
+    capsys.readouterr()
+    assert code == 1
+    checks: dict[tuple[str, str], set[str]] = {}
+    for r in json.loads(report.read_text()):
+        checks[r["op"], r["backend"]] = {f["check"] for f in r["failures"]}
+    assert "values" in checks["softmax", "numpy"]
+    if ("sigmoid", "torch:cpu") in checks:
+        assert "namespace" in checks["sigmoid", "torch:cpu"]
+    assert "dtype" in checks["log_sigmoid", "numpy"]
+    assert "mutation" in checks["logsumexp", "numpy"]
+    assert "invalid" in checks["cross_entropy", "numpy"]

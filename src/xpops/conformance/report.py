@@ -10,7 +10,7 @@ from dataclasses import asdict
 
 from .. import _report
 from .._report import cell, esc
-from .engine import OpResult
+from .engine import Failure, OpResult
 
 __all__ = [
     "REPORT_FORMATS",
@@ -59,14 +59,14 @@ _TEXT_FAILURES = {
     "head": "FAIL {op} @ {backend}",
     "failure": "  [{dtype}] {check}: {message}",
     "input": "    input: {reproducer}",
-    "more": "  ... and {more} more",
+    "more": "  ... and {more} more distinct ({all} failures in all)",
     "end": "",
 }
 _HTML_FAILURES = {
     "head": '<section id="{anchor}"><h3>FAIL {op} @ {backend}</h3>',
     "failure": "<p><b>[{dtype}] {check}</b>: {message}</p>",
     "input": "<pre>{reproducer}</pre>",
-    "more": "<p>... and {more} more</p>",
+    "more": "<p>... and {more} more distinct ({all} failures in all)</p>",
     "end": "</section>",
 }
 
@@ -80,13 +80,21 @@ def _failure_lines(
             continue
         out.append(style["head"].format(op=quote(r.op), backend=quote(r.backend),
                                         anchor=_anchor(r)))
-        for f in r.failures[:limit]:
+        # the same check and message (on several dtypes or inputs) shows once, with its
+        # dtypes and count, and the first input
+        kinds: dict[tuple[str, str], list[Failure]] = {}
+        for f in r.failures:
+            kinds.setdefault((f.check, f.message), []).append(f)
+        for same in list(kinds.values())[:limit]:
+            f = same[0]
+            times = f" (x{len(same)})" if len(same) > 1 else ""
             out.append(style["failure"].format(
-                dtype=quote(f.dtype), check=quote(f.check), message=quote(f.message)))
+                dtype=quote(", ".join(dict.fromkeys(g.dtype for g in same))),
+                check=quote(f.check), message=quote(f.message + times)))
             if f.reproducer:
                 out.append(style["input"].format(reproducer=quote(f.reproducer)))
-        if len(r.failures) > limit:
-            out.append(style["more"].format(more=len(r.failures) - limit))
+        if len(kinds) > limit:
+            out.append(style["more"].format(more=len(kinds) - limit, all=len(r.failures)))
         if style["end"]:
             out.append(style["end"])
     return out

@@ -28,11 +28,24 @@ __all__ = [
     "Capabilities",
     "OpSpec",
     "DEFAULT_TOLERANCE",
+    "reduce_like_torch",
 ]
 
 
 class Unsupported(Exception):
     """Raised by a native adapter for an option the native function does not offer."""
+
+
+def reduce_like_torch(xp: Any, loss: Any, reduction: str) -> Any:
+    """An adapter's ``reduction`` for a native that returns per-sample losses (optax).
+
+    Any other value is :class:`Unsupported`: the native has no such option to refuse.
+    """
+    if reduction == "none":
+        return loss
+    if reduction not in ("sum", "mean"):
+        raise Unsupported(f"reduction={reduction!r}: the native returns per-sample losses")
+    return xp.sum(loss) if reduction == "sum" else xp.mean(loss)
 
 
 @dataclass(frozen=True)
@@ -54,14 +67,35 @@ class Case:
             if isinstance(v, np.ndarray) and v.size == 0:
                 return f"np.empty({v.shape}, dtype={v.dtype.name})"
             if isinstance(v, np.ndarray):
-                body = np.array2string(v, threshold=64, precision=17, separator=", ")
-                return f"np.array({body}, dtype={v.dtype.name})"
+                return _show_array(v)
             return repr(v)
 
         parts = [show(a) for a in self.args]
         parts += [f"{k}={show(v)}" for k, v in self.kwargs.items()]
         label = f"  # {self.name}" if self.name else ""
         return f"({', '.join(parts)}){label}"
+
+
+# arrays up to this many elements print in full (every digit, so the case reproduces);
+# larger ones as shape, dtype and a summary. np.array2string's own ``threshold`` cannot do
+# this: it only elides along axes longer than 2 * edgeitems, so a (2, 4, 6, 5) array of
+# 240 elements still prints whole.
+REPR_MAX_ELEMENTS = 100
+
+
+def _show_array(v: np.ndarray) -> str:
+    if v.size <= REPR_MAX_ELEMENTS:
+        body = np.array2string(v, threshold=REPR_MAX_ELEMENTS + 1, precision=17,
+                               separator=", ", max_line_width=10**9)
+        return f"np.array({' '.join(body.split())}, dtype={v.dtype.name})"
+    summary = ""
+    if v.dtype.kind in "biuf":
+        finite = v[np.isfinite(v)] if v.dtype.kind == "f" else v.ravel()
+        if finite.size:
+            summary = f", min={finite.min().item()!r}, max={finite.max().item()!r}"
+        if finite.size < v.size:
+            summary += f", non-finite={v.size - finite.size}"
+    return f"<array shape={v.shape} dtype={v.dtype.name}{summary}>"
 
 
 @dataclass(frozen=True)

@@ -188,11 +188,11 @@ def _log_sigmoid_difference(run, case):
 # --------------------------------------------------------------------------- natives
 
 
-def _torch_softmax(fn_name: str):
+def _torch_softmax(fn_name: str, module: str = "torch"):
     def load():
-        import torch
+        import importlib
 
-        fn = getattr(torch, fn_name)
+        fn = getattr(importlib.import_module(module), fn_name)
 
         def native(x, /, *, axis=-1, where=None):
             if where is not None:
@@ -331,7 +331,10 @@ SOFTMAX = OpSpec(
         Property("permutation equivariance", _permutation_equivariance),
     ),
     natives=(
-        Native("torch", "torch.softmax", _torch_softmax("softmax"), "no `where`"),
+        Native("torch", "torch.softmax", _torch_softmax("softmax"), "no `where`",
+               aliases=("torch.special.softmax",)),
+        Native("torch", "torch.nn.functional.softmax",
+               _torch_softmax("softmax", "torch.nn.functional"), "no `where`"),
         Native("jax", "jax.nn.softmax", _jax_softmax("softmax")),
         Native("scipy", "scipy.special.softmax", _scipy_softmax("softmax"), "no `where`"),
     ),
@@ -355,7 +358,10 @@ LOG_SOFTMAX = OpSpec(
         Property("permutation equivariance", _permutation_equivariance),
     ),
     natives=(
-        Native("torch", "torch.log_softmax", _torch_softmax("log_softmax"), "no `where`"),
+        Native("torch", "torch.log_softmax", _torch_softmax("log_softmax"), "no `where`",
+               aliases=("torch.special.log_softmax",)),
+        Native("torch", "torch.nn.functional.log_softmax",
+               _torch_softmax("log_softmax", "torch.nn.functional"), "no `where`"),
         Native("jax", "jax.nn.log_softmax", _jax_softmax("log_softmax")),
         Native("scipy", "scipy.special.log_softmax", _scipy_softmax("log_softmax"), "no `where`"),
     ),
@@ -385,8 +391,10 @@ LOGSUMEXP = OpSpec(
     invalid_cases=_SOFTMAX_INVALID,
     properties=(Property("shift", _logsumexp_shift, "logsumexp(x + c) == logsumexp(x) + c"),),
     natives=(
-        Native("torch", "torch.logsumexp", _torch_logsumexp, "no `where`"),
-        Native("jax", "jax.nn.logsumexp", _jax_logsumexp),
+        Native("torch", "torch.logsumexp", _torch_logsumexp, "no `where`",
+               aliases=("torch.special.logsumexp",)),
+        Native("jax", "jax.nn.logsumexp", _jax_logsumexp,
+               aliases=("jax.scipy.special.logsumexp",)),
         Native("scipy", "scipy.special.logsumexp", _scipy_logsumexp, "no `where`"),
     ),
 )
@@ -413,8 +421,10 @@ SIGMOID = OpSpec(
     tolerance={"float32": (2e-6, 1e-7), "float64": (1e-14, 1e-300)},
     properties=(Property("sigmoid(-x) == 1 - sigmoid(x)", _sigmoid_symmetry),),
     natives=(
-        Native("torch", "torch.sigmoid", _plain("torch", "sigmoid")),
-        Native("jax", "jax.nn.sigmoid", _plain("jax.nn", "sigmoid")),
+        Native("torch", "torch.sigmoid", _plain("torch", "sigmoid"),
+               aliases=("torch.special.expit", "torch.nn.functional.sigmoid")),
+        Native("jax", "jax.nn.sigmoid", _plain("jax.nn", "sigmoid"),
+               aliases=("jax.scipy.special.expit",)),
         Native("scipy", "scipy.special.expit", _plain("scipy.special", "expit")),
     ),
 )

@@ -265,6 +265,8 @@ def _jax_sdpa():
         if query.dtype == jnp.float64:
             raise Unsupported("float64: logits are computed in float32 even with x64")
         nd = query.ndim
+        if min(nd, key.ndim, value.ndim) < 2:  # no (B, T, N, H) layout to hand jax
+            raise Unsupported("query, key and value of fewer than 2 dimensions")
         batch, L, S = query.shape[:-2], query.shape[-2], key.shape[-2]
         if L == 0 or S == 0:
             raise Unsupported("empty sequences")

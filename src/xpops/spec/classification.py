@@ -306,8 +306,10 @@ def _sklearn_confusion_matrix():
 
     def native(preds, target, /, *, num_classes, ignore_index=None):
         preds, target = np.asarray(preds), np.asarray(target)
-        keep = _kept(target, ignore_index)
-        return confusion_matrix(target[keep], preds[keep], labels=np.arange(num_classes))
+        if ignore_index is not None and preds.shape == target.shape:  # sklearn checks shapes
+            keep = _kept(target, ignore_index)
+            preds, target = preds[keep], target[keep]
+        return confusion_matrix(target, preds, labels=np.arange(num_classes))
 
     return native
 
@@ -340,7 +342,20 @@ def _sklearn_stat_scores():
 
 def _sklearn_prf(beta_fixed: float | None = None, which: int | None = None):
     def load():
-        from sklearn.metrics import precision_recall_fscore_support
+        from sklearn import metrics
+
+        # fbeta_score and f1_score by their own names; (P, R, F) from
+        # precision_recall_fscore_support, whose first three results they are
+        if which is None:
+            def call(y_true, y_pred, beta, **kw):
+                return metrics.precision_recall_fscore_support(y_true, y_pred, beta=beta,
+                                                               **kw)[:3]
+        elif beta_fixed is None:
+            def call(y_true, y_pred, beta, **kw):
+                return metrics.fbeta_score(y_true, y_pred, beta=beta, **kw)
+        else:
+            def call(y_true, y_pred, beta, **kw):
+                return metrics.f1_score(y_true, y_pred, **kw)
 
         def native(preds, target, /, *, beta=1.0, task="binary", num_classes=None,
                    threshold=0.5, average="binary", zero_division=0.0, ignore_index=None):
@@ -359,12 +374,71 @@ def _sklearn_prf(beta_fixed: float | None = None, which: int | None = None):
             if task == "multiclass":
                 preds, target = preds[keep], target[keep]
                 labels = np.arange(num_classes if num_classes is not None else preds.max() + 1)
-            out = precision_recall_fscore_support(
-                target, preds, beta=beta if beta_fixed is None else beta_fixed,
-                labels=labels, average=average, zero_division=zero_division,
-            )[:3]
-            out = tuple(np.asarray(o) for o in out)  # averages come back as Python floats
-            return out if which is None else out[which]
+            out = call(target, preds, beta if beta_fixed is None else beta_fixed,
+                       labels=labels, average=average, zero_division=zero_division)
+            # a Python float for an average: the same number as a 0-d array
+            return tuple(map(np.asarray, out)) if which is None else np.asarray(out)
+
+        return native
+
+    return load
+
+
+def _torchmetrics_task(preds, task, num_classes):
+    """torchmetrics' task keywords: num_classes for multiclass, num_labels for multilabel."""
+    if task == "multiclass":
+        if num_classes is None and preds.is_floating_point():
+            num_classes = preds.shape[-1]
+        if num_classes is None:
+            raise Unsupported("num_classes=None with multiclass labels")
+        return {"num_classes": num_classes}
+    if task == "multilabel":
+        return {"num_labels": preds.shape[-1]}
+    return {}
+
+
+def _torchmetrics_confusion_matrix():
+    from torchmetrics.functional import confusion_matrix
+
+    def native(preds, target, /, *, num_classes, ignore_index=None):
+        return confusion_matrix(preds, target, task="multiclass", num_classes=num_classes,
+                                ignore_index=ignore_index)
+
+    return native
+
+
+def _torchmetrics_stat_scores():
+    from torchmetrics.functional import stat_scores
+
+    def native(preds, target, /, *, task, num_classes=None, threshold=0.5, ignore_index=None):
+        out = stat_scores(preds, target, task=task, threshold=threshold, average="none",
+                          ignore_index=ignore_index, **_torchmetrics_task(preds, task,
+                                                                          num_classes))
+        # columns tp, fp, tn, fn, support: ours are tp, fp, fn, support; binary is one row
+        return out.reshape(-1, 5)[:, [0, 1, 3, 4]]
+
+    return native
+
+
+def _torchmetrics_fbeta(with_beta: bool):
+    def load():
+        from torchmetrics.functional import f1_score, fbeta_score
+
+        def native(preds, target, /, *, beta=1.0, task="binary", num_classes=None,
+                   threshold=0.5, average="binary", zero_division=0.0, ignore_index=None):
+            if zero_division not in (0.0, 1.0):
+                raise Unsupported(f"zero_division={zero_division} (0 or 1 only)")
+            if task == "binary" and average != "binary":
+                raise Unsupported(f"average={average!r} for the binary task")
+            options = {
+                "task": task, "threshold": threshold, "ignore_index": ignore_index,
+                "zero_division": zero_division,
+                "average": "none" if average is None else average,
+                **_torchmetrics_task(preds, task, num_classes),
+            }
+            if with_beta:
+                return fbeta_score(preds, target, beta=beta, **options)
+            return f1_score(preds, target, **options)
 
         return native
 
@@ -460,6 +534,9 @@ CONFUSION_MATRIX = OpSpec(
         Native("sklearn", "sklearn.metrics.confusion_matrix", _sklearn_confusion_matrix,
                "(y_true, y_pred) order; labels=range(K); no ignore_index (drop positions "
                "first)"),
+        Native("torchmetrics", "torchmetrics.functional.confusion_matrix",
+               _torchmetrics_confusion_matrix, "task='multiclass'",
+               aliases=("torchmetrics.functional.classification.multiclass_confusion_matrix",)),
     ),
     capabilities=_CAPS,
 )
@@ -524,6 +601,8 @@ STAT_SCORES = OpSpec(
     natives=(
         Native("sklearn", "sklearn.metrics.multilabel_confusion_matrix", _sklearn_stat_scores,
                "tp = M[:, 1, 1], fp = M[:, 0, 1], fn = M[:, 1, 0]; no ignore_index"),
+        Native("torchmetrics", "torchmetrics.functional.stat_scores", _torchmetrics_stat_scores,
+               "average='none'; columns tp, fp, tn, fn, support (tn dropped)"),
     ),
     capabilities=_CAPS,
 )
@@ -688,6 +767,10 @@ def _prf_spec(name: str, oracle: Any, which: int | None, with_beta: bool) -> OpS
                    _sklearn_prf(None if with_beta else 1.0, which),
                    "(y_true, y_pred) order; labels=range(K); binary task: average='binary' "
                    "only (sklearn's macro averages both labels); no ignore_index"),
+            *((Native("torchmetrics", f"torchmetrics.functional.{name}",
+                      _torchmetrics_fbeta(with_beta),
+                      "average None is 'none'; zero_division 0 or 1 only; binary task: "
+                      "average='binary' only"),) if which == 2 else ()),
         ),
         capabilities=_CAPS,
     )

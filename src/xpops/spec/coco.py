@@ -416,14 +416,27 @@ def _coco_json(det_boxes, det_scores, det_labels, det_image_ids, gt_boxes, gt_la
                image_ids=None, category_ids=None):
     """COCO ground-truth dataset and result list (xywh) for the flat arrays."""
     def xywh(b):
-        b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+        b = np.asarray(b, dtype=np.float64)
+        if b.ndim != 2 or b.shape[1] != 4:  # nothing pycocotools could be handed
+            raise Unsupported(f"boxes of shape {b.shape}: COCO JSON holds 4 numbers a box")
         if box_format == "xyxy":
             return np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], axis=1)
         if box_format == "cxcywh":
             return np.concatenate([b[:, :2] - b[:, 2:] / 2, b[:, 2:]], axis=1)
         return b
 
+    if box_format not in ("xyxy", "xywh", "cxcywh"):
+        raise Unsupported(f"box_format={box_format!r}: COCO JSON boxes are xywh")
     g, d = xywh(gt_boxes), xywh(det_boxes)
+    # what the arrays cannot say in COCO JSON: one record per box, integer ids
+    per_det = [np.asarray(a) for a in (det_scores, det_labels, det_image_ids)]
+    per_gt = [np.asarray(a) for a in (gt_labels, gt_image_ids, gt_iscrowd, gt_area)
+              if a is not None]
+    if any(a.shape != (len(d),) for a in per_det) or any(a.shape != (len(g),) for a in per_gt):
+        raise Unsupported("arrays of different lengths: COCO JSON has one record per box")
+    ids = (per_det[1], per_det[2], per_gt[0], per_gt[1])
+    if any(a.size and a.dtype.kind not in "iu" for a in ids):
+        raise Unsupported("labels or image ids that are not integers: COCO ids are")
     g_img, d_img = np.asarray(gt_image_ids).tolist(), np.asarray(det_image_ids).tolist()
     g_lab, d_lab = np.asarray(gt_labels).tolist(), np.asarray(det_labels).tolist()
     images = sorted(set(g_img) | set(d_img)) if image_ids is None else sorted(
@@ -438,7 +451,7 @@ def _coco_json(det_boxes, det_scores, det_labels, det_image_ids, gt_boxes, gt_la
         "annotations": [
             {"id": j + 1, "image_id": int(g_img[j]), "category_id": int(g_lab[j]),
              "bbox": [float(v) for v in g[j]], "area": float(area[j]),
-             "iscrowd": int(bool(crowd[j]))}
+             "iscrowd": int(crowd[j])}
             for j in range(len(g))
         ],
     }

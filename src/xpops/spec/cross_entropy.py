@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from .. import impl
-from ._base import Case, InvalidCase, Native, OpSpec, Property, Unsupported
+from ._base import Case, InvalidCase, Native, OpSpec, Property, Unsupported, reduce_like_torch
 from ._strategies import float_arrays, shapes
 
 # --------------------------------------------------------------------------- oracles
@@ -236,7 +236,7 @@ def _optax_cross_entropy():
             loss = optax.softmax_cross_entropy_with_integer_labels(logits, target, axis=axis)
         else:
             loss = optax.softmax_cross_entropy(logits, target, axis=axis)
-        return {"none": lambda v: v, "sum": jnp.sum, "mean": jnp.mean}[reduction](loss)
+        return reduce_like_torch(jnp, loss, reduction)
 
     return native
 
@@ -271,7 +271,7 @@ def _optax_bce_logits():
         loss = optax.sigmoid_binary_cross_entropy(logits, target)
         if weight is not None:
             loss = weight * loss
-        return {"none": lambda v: v, "sum": jnp.sum, "mean": jnp.mean}[reduction](loss)
+        return reduce_like_torch(jnp, loss, reduction)
 
     return native
 
@@ -352,7 +352,9 @@ CROSS_ENTROPY = OpSpec(
         Native("torch", "torch.nn.functional.cross_entropy", _torch_cross_entropy,
                "class axis fixed at 1; ignore_index default -100"),
         Native("jax", "optax.softmax_cross_entropy_with_integer_labels", _optax_cross_entropy,
-               "no weight, ignore_index or label_smoothing; per-sample losses"),
+               "no weight, ignore_index or label_smoothing; per-sample losses",
+               aliases=("optax.losses.softmax_cross_entropy_with_integer_labels",
+                        "optax.softmax_cross_entropy", "optax.losses.softmax_cross_entropy")),
     ),
 )
 
@@ -441,7 +443,7 @@ BINARY_CROSS_ENTROPY_WITH_LOGITS = OpSpec(
         Native("torch", "torch.nn.functional.binary_cross_entropy_with_logits",
                _torch_bce_logits),
         Native("jax", "optax.sigmoid_binary_cross_entropy", _optax_bce_logits,
-               "no pos_weight"),
+               "no pos_weight", aliases=("optax.losses.sigmoid_binary_cross_entropy",)),
     ),
 )
 

@@ -636,7 +636,8 @@ NMS_PADDED = OpSpec(
     ),
     natives=(
         Native("tensorflow", "tf.image.non_max_suppression_padded", _tensorflow_padded,
-               "boxes (y1, x1, y2, x2), any corner order; offset 0 only"),
+               "boxes (y1, x1, y2, x2), any corner order; offset 0 only",
+               aliases=("tensorflow.image.non_max_suppression_padded",)),
     ),
     capabilities=Capabilities(jit=True, differentiable=False, lazy=False),
 )

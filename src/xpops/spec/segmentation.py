@@ -9,7 +9,16 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..impl import segmentation as _impl
-from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Property, Unsupported
+from ._base import (
+    Capabilities,
+    Case,
+    InvalidCase,
+    Native,
+    OpSpec,
+    Property,
+    Unsupported,
+    reduce_like_torch,
+)
 
 NAN = math.nan
 
@@ -519,6 +528,31 @@ def _monai_dice_metric():
     return native
 
 
+def _torchmetrics_dice_score():
+    import warnings
+
+    from torchmetrics.functional.segmentation import dice_score
+
+    def native(preds, target, /, *, num_classes=None, input_format="index",
+               include_background=True, average="macro", aggregation="global",
+               zero_division=NAN, ignore_empty_target=False):
+        if aggregation != "global":
+            raise Unsupported("samplewise: torchmetrics returns one score per sample")
+        if num_classes is None:
+            raise Unsupported("num_classes=None")
+        if not math.isnan(zero_division) or ignore_empty_target:
+            raise Unsupported("zero_division other than NaN, ignore_empty_target")
+        with warnings.catch_warnings():  # the note that the default average changed
+            warnings.simplefilter("ignore", UserWarning)
+            out = dice_score(preds, target, num_classes=num_classes,
+                             include_background=include_background,
+                             average="none" if average is None else average,
+                             input_format=input_format, aggregation_level="global")
+        return out[0]  # global: one row for the whole batch
+
+    return native
+
+
 def _monai_dice_loss():
     import torch
     from monai.losses import DiceLoss
@@ -558,6 +592,8 @@ def _optax_dice_loss():
     def native(inputs, target, /, *, activation=None, beta=1.0, smooth_nr=1e-5,
                smooth_dr=1e-5, squared=False, include_background=True, batch=False,
                weight=None, reduction="mean"):
+        if inputs.ndim < 2:  # no axis 1 to move last: nothing to hand optax
+            raise Unsupported("inputs without a channel axis 1")
         c = inputs.shape[1]
         if squared or batch or smooth_nr != smooth_dr:
             raise Unsupported("squared, batch, smooth_nr != smooth_dr")
@@ -577,7 +613,7 @@ def _optax_dice_loss():
             alpha=1 / (1 + b2), beta=b2 / (1 + b2), apply_softmax=True, reduction="none",
             ignore_background=not include_background,
         )
-        return {"none": lambda v: v, "sum": jnp.sum, "mean": jnp.mean}[reduction](loss)
+        return reduce_like_torch(jnp, loss, reduction)
 
     return native
 
@@ -823,6 +859,10 @@ DICE_SCORE = OpSpec(
                "samplewise only; reduction='mean' (macro) or 'mean_batch' (None); an empty "
                "target is NaN (ignore_empty=True) or 1 if the prediction is empty too; "
                "0 instead of NaN where every entry is NaN"),
+        Native("torchmetrics", "torchmetrics.functional.segmentation.dice_score",
+               _torchmetrics_dice_score,
+               "aggregation_level='global' only (samplewise returns each sample's score); "
+               "an absent class is NaN; num_classes required"),
     ),
     capabilities=_METRIC,
 )
