@@ -212,19 +212,6 @@ def _mha_key_permutation(run, case):
 # --------------------------------------------------------------------------- natives
 
 
-def _allowed(mask, bias, is_causal, shape) -> np.ndarray:
-    """Which keys each query may attend to, from concrete (NumPy-convertible) options."""
-    L, S = shape[-2], shape[-1]
-    allowed = np.ones(shape, bool)
-    if mask is not None:
-        allowed = allowed & np.asarray(mask)
-    if bias is not None:
-        allowed = allowed & (np.asarray(bias) > -np.inf)
-    if is_causal:
-        allowed = allowed & np.tril(np.ones((L, S), bool))
-    return allowed
-
-
 def _torch_sdpa():
     import torch
     import torch.nn.functional as F
@@ -263,7 +250,7 @@ def _jax_sdpa():
         if return_weights:
             raise Unsupported("return_weights")
         if query.dtype == jnp.float64:
-            raise Unsupported("float64: logits are computed in float32 even with x64")
+            raise Unsupported("float64: gradients come out at float32 precision even with x64")
         nd = query.ndim
         if min(nd, key.ndim, value.ndim) < 2:  # no (B, T, N, H) layout to hand jax
             raise Unsupported("query, key and value of fewer than 2 dimensions")
@@ -272,8 +259,6 @@ def _jax_sdpa():
             raise Unsupported("empty sequences")
         if value.shape[-1] != query.shape[-1]:
             raise Unsupported("value features Ev != E")
-        if not _allowed(mask, bias, is_causal, (*batch, L, S)).any(axis=-1).all():
-            raise Unsupported("a fully masked row: jax returns the mean of value there")
 
         def to_btnh(x):  # (*batch, T, H) -> (B, T, N, H)
             x = jnp.reshape(x, (1,) * (4 - nd) + x.shape)
@@ -439,8 +424,8 @@ SCALED_DOT_PRODUCT_ATTENTION = OpSpec(
                "mask/is_causal/bias folded into one attn_mask (torch refuses attn_mask "
                "with is_causal); no return_weights; 0 on fully masked rows"),
         Native("jax", "jax.nn.dot_product_attention", _jax_sdpa,
-               "layout (B, T, N, H); the mean of value on fully masked rows; float32 "
-               "logits even with x64; value must have the query's E"),
+               "layout (B, T, N, H); the mean of value on fully masked rows; float32-precision "
+               "gradients even with x64; value must have the query's E"),
     ),
     grad_argnums=(0, 1, 2),
 )
