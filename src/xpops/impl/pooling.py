@@ -16,6 +16,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from array_api_compat import is_array_api_obj
+
 from .._lib.jax_eager import run_compiled
 from .._lib.namespace import array_namespace, can_mutate, device
 from .._lib.native import native_torch
@@ -314,6 +316,12 @@ def _check_se_params(xp: Any, x: Any, params: Any, channels: int) -> tuple[Any, 
         raise ValueError(msg)
     w1, b1, w2, b2 = (params[k] for k in SE_PARAMS)
     for key in SE_PARAMS:
+        if not is_array_api_obj(params[key]):
+            msg = (
+                f"`params['{key}']` must be an array of the namespace of `x`, "
+                f"got {type(params[key]).__name__}"
+            )
+            raise TypeError(msg)
         if params[key].dtype != x.dtype:
             msg = (
                 f"`params['{key}']` must have the dtype of `x` ({x.dtype}), "

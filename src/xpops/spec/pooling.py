@@ -811,6 +811,10 @@ SQUEEZE_EXCITATION = OpSpec(
             "missing key", Case((_X, {"fc1_weight": _SE_P["fc1_weight"]})), ValueError, "params"
         ),
         InvalidCase("params not a mapping", Case((_X, (1, 2))), TypeError, "params"),
+        InvalidCase(  # a list where an array goes: was an AttributeError on `.dtype`
+            "params entry a list", Case((_X, {**_SE_P, "fc1_bias": [0.0, 0.0]})), TypeError,
+            "fc1_bias",
+        ),
         InvalidCase("3-D x", Case((_X[0], _SE_P)), ValueError, "x"),
     ),
     tolerance={"float32": (1e-5, 2e-6), "float64": (1e-12, 1e-13)},
