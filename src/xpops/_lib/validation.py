@@ -121,3 +121,29 @@ def check_in_unit_interval(xp: Any, x: Any, name: str) -> None:
             f"[{float(xp.min(x))}, {float(xp.max(x))}]"
         )
         raise ValueError(msg)
+
+
+def check_binary_scores(xp: Any, scores: Any, target: Any) -> None:
+    """Real floating ``scores`` without NaN and binary ``target`` (bool, integer or 0/1
+    floats) of the same shape: the inputs of the threshold curves and average precision."""
+    check_real_floating(xp, scores, "scores")
+    if not xp.isdtype(target.dtype, ("bool", "integral", "real floating")):
+        msg = (
+            "`target` must hold binary labels (bool, integer or 0/1 floats), "
+            f"got dtype {target.dtype}"
+        )
+        raise TypeError(msg)
+    check_same_shape(scores, target, "scores", "target")
+    if size(scores) == 0:
+        return
+    if is_concrete(scores) and concrete_true(xp.any(xp.isnan(scores))):
+        msg = f"`scores` must not hold NaN; got NaN among {size(scores)} scores"
+        raise ValueError(msg)
+    if target.dtype != xp.bool and is_concrete(target):
+        bad = (target != 0) & (target != 1)
+        if concrete_true(xp.any(bad)):
+            msg = (
+                "`target` must be binary (0 or 1); got values in "
+                f"[{float(xp.min(target))}, {float(xp.max(target))}]"
+            )
+            raise ValueError(msg)

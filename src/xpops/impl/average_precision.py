@@ -25,6 +25,7 @@ from .._lib.namespace import (
 from .._lib.primitives import take_along_last_axis
 from .._lib.scans import cumulative_max, reverse_cumulative_max
 from .._lib.validation import (
+    check_binary_scores,
     check_choice,
     check_real_floating,
     check_same_shape,
@@ -32,7 +33,6 @@ from .._lib.validation import (
     reject_lazy,
     size,
 )
-from .curves import _validate
 
 __all__ = ["interpolated_average_precision", "average_precision_score"]
 
@@ -127,7 +127,7 @@ def _validate_binary(xp: Any, scores: Any, target: Any) -> None:
         flags = run_compiled(_binary_flags, (scores, target), xp)
         if is_concrete(flags) and not concrete_true(xp.any(flags)):
             return
-    _validate(xp, scores, target)
+    check_binary_scores(xp, scores, target)
 
 
 def interpolated_average_precision(

@@ -15,8 +15,8 @@ import math
 from typing import Any
 
 from .._lib.jax_eager import host_arrays, run_compiled
-from .._lib.namespace import array_namespace, default_int, device, index_device, is_concrete
-from .._lib.validation import check_real_floating, check_same_shape, concrete_true, reject_lazy
+from .._lib.namespace import array_namespace, default_int, device, index_device
+from .._lib.validation import check_binary_scores, reject_lazy
 
 __all__ = ["fbeta_curve", "best_fbeta_threshold"]
 
@@ -29,30 +29,6 @@ def _check_beta(beta: Any) -> float:
         msg = f"`beta` must be finite and > 0, got {beta!r}"
         raise ValueError(msg)
     return float(beta)
-
-
-def _validate(xp: Any, scores: Any, target: Any) -> None:
-    check_real_floating(xp, scores, "scores")
-    if not xp.isdtype(target.dtype, ("bool", "integral", "real floating")):
-        msg = (
-            "`target` must hold binary labels (bool, integer or 0/1 floats), "
-            f"got dtype {target.dtype}"
-        )
-        raise TypeError(msg)
-    check_same_shape(scores, target, "scores", "target")
-    if math.prod(scores.shape) == 0:
-        return
-    if is_concrete(scores) and concrete_true(xp.any(xp.isnan(scores))):
-        msg = f"`scores` must not hold NaN; got NaN among {math.prod(scores.shape)} scores"
-        raise ValueError(msg)
-    if target.dtype != xp.bool and is_concrete(target):
-        bad = (target != 0) & (target != 1)
-        if concrete_true(xp.any(bad)):
-            msg = (
-                "`target` must be binary (0 or 1); got values in "
-                f"[{float(xp.min(target))}, {float(xp.max(target))}]"
-            )
-            raise ValueError(msg)
 
 
 def _counts(scores: Any, target: Any, xp: Any, beta: float) -> tuple[Any, Any, Any, Any, Any]:
@@ -125,7 +101,7 @@ def fbeta_curve(scores: Any, target: Any, /, *, beta: float = 1.0) -> tuple[Any,
                 scores, target)
     xp = array_namespace(scores, target)
     beta = _check_beta(beta)
-    _validate(xp, scores, target)
+    check_binary_scores(xp, scores, target)
     if math.prod(scores.shape) == 0:
         empty = xp.zeros((0,), dtype=scores.dtype, device=device(scores))
         return empty, empty, empty, empty
@@ -184,7 +160,7 @@ def best_fbeta_threshold(scores: Any, target: Any, /, *, beta: float = 1.0) -> t
     reject_lazy("best_fbeta_threshold", "sorts the scores", scores, target)
     xp = array_namespace(scores, target)
     beta = _check_beta(beta)
-    _validate(xp, scores, target)
+    check_binary_scores(xp, scores, target)
     if math.prod(scores.shape) == 0:
         msg = f"`scores` must not be empty, got shape {tuple(scores.shape)}"
         raise ValueError(msg)
