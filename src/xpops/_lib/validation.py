@@ -147,3 +147,13 @@ def check_binary_scores(xp: Any, scores: Any, target: Any) -> None:
                 f"[{float(xp.min(target))}, {float(xp.max(target))}]"
             )
             raise ValueError(msg)
+
+
+def check_zero_division(value: Any) -> float:
+    """``zero_division``: 0.0, 1.0 or nan (scikit-learn's ``"warn"`` is a bad value here)."""
+    msg = f"`zero_division` must be 0.0, 1.0 or nan, got {value!r}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise (ValueError if isinstance(value, str) else TypeError)(msg)
+    if not (math.isnan(value) or value in (0, 1)):
+        raise ValueError(msg)
+    return float(value)

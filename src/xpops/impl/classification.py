@@ -37,6 +37,7 @@ from .._lib.validation import (
     check_integer,
     check_num_classes,
     check_same_shape,
+    check_zero_division,
     concrete_true,
     size,
 )
@@ -91,16 +92,6 @@ def _check_beta(beta: Any) -> float:
         msg = f"`beta` must be a finite number > 0, got {beta!r}"
         raise ValueError(msg)
     return float(beta)
-
-
-def _check_zero_division(zero_division: Any) -> float:
-    if isinstance(zero_division, bool) or not isinstance(zero_division, (int, float)):
-        msg = f"`zero_division` must be 0.0, 1.0 or nan, got {zero_division!r}"
-        raise (ValueError if isinstance(zero_division, str) else TypeError)(msg)
-    if not (math.isnan(zero_division) or zero_division in (0, 1)):
-        msg = f"`zero_division` must be 0.0, 1.0 or nan, got {zero_division!r}"
-        raise ValueError(msg)
-    return float(zero_division)
 
 
 def _check_threshold(threshold: Any) -> float:
@@ -467,7 +458,7 @@ def fbeta_from_stats(
     """
     xp = array_namespace(stats)
     beta = _check_beta(beta)
-    zero_division = _check_zero_division(zero_division)
+    zero_division = check_zero_division(zero_division)
     check_choice(average, "average", AVERAGES)
     if average == "samples":
         msg = (
@@ -531,7 +522,7 @@ def precision_recall_fbeta(
     check_choice(task, "task", TASKS)
     check_choice(average, "average", AVERAGES)
     beta = _check_beta(beta)
-    zero_division = _check_zero_division(zero_division)
+    zero_division = check_zero_division(zero_division)
     if average == "samples" and task != "multilabel":
         msg = f"average='samples' applies to task='multilabel' only, got task={task!r}"
         raise ValueError(msg)

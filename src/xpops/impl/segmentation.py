@@ -36,6 +36,7 @@ from .._lib.validation import (
     check_num_classes,
     check_real_floating,
     check_same_shape,
+    check_zero_division,
     concrete_true,
     size,
 )
@@ -106,16 +107,6 @@ def _check_binary_values(xp: Any, x: Any, name: str) -> None:
             f"[{float(xp.min(x))}, {float(xp.max(x))}]"
         )
         raise ValueError(msg)
-
-
-def _check_zero_division(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        msg = f"`zero_division` must be one of 0.0, 1.0 or nan, got {value!r}"
-        raise TypeError(msg)
-    if not (math.isnan(value) or value in (0.0, 1.0)):
-        msg = f"`zero_division` must be one of 0.0, 1.0 or nan, got {value!r}"
-        raise ValueError(msg)
-    return float(value)
 
 
 def _check_real_number(value: Any, name: str, *, positive: bool = False) -> float:
@@ -327,7 +318,7 @@ def dice_from_confusion(cm: Any, /, *, zero_division: float = math.nan) -> Any:
     """
     xp = array_namespace(cm)
     _check_confusion(xp, cm)
-    zero_division = _check_zero_division(zero_division)
+    zero_division = check_zero_division(zero_division)
     dtype = _float_of(xp, cm)
     inter = xp.astype(_diagonal(xp, cm), dtype)
     den = xp.astype(_sum(xp, cm, axis=0) + _sum(xp, cm, axis=1), dtype)
@@ -385,7 +376,7 @@ def dice_score(
     check_choice(input_format, "input_format", INPUT_FORMATS)
     check_choice(average, "average", AVERAGES)
     check_choice(aggregation, "aggregation", AGGREGATIONS)
-    zero_division = _check_zero_division(zero_division)
+    zero_division = check_zero_division(zero_division)
     check_same_shape(preds, target, "preds", "target")
     samples = preds.shape[0] if preds.ndim and aggregation == "samplewise" else 0
     if input_format == "index":
