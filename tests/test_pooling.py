@@ -162,3 +162,14 @@ def test_messages_show_the_shapes():
            "fc2_weight": np.ones((2, 1)), "fc2_bias": np.ones(2)}
     with pytest.raises(ValueError, match=r"`params\['fc1_weight'\]` must have shape \(1, 2\)"):
         xpops.squeeze_excitation(x, bad)
+
+
+def test_one_by_one_max_pool_does_not_alias_its_input():
+    """A 1 x 1 window is the input itself: the result must still be a new array."""
+    x = np.random.default_rng(0).normal(size=(1, 2, 3, 3))
+    with natives_disabled():
+        out = xpops.max_pool2d(x, 1)
+    assert not np.shares_memory(out, x)
+    np.testing.assert_array_equal(out, x)
+    out[...] = 0.0
+    assert x.any()

@@ -169,8 +169,10 @@ def _max_pool(
 ) -> Any:
     padded = pad2d(xp, x, axes, pads, -math.inf)
     views = window_views(padded, axes, kernel, stride, dilation, out)
-    result = views[0]
-    for view in views[1:]:
+    if len(views) == 1:  # a 1 x 1 window: the view itself, copied so it never aliases x
+        return xp.asarray(views[0], copy=True)
+    result = xp.maximum(views[0], views[1])
+    for view in views[2:]:
         result = xp.maximum(result, view)
     return result
 
