@@ -561,7 +561,7 @@ def _few_survivors(
         n_kept += k
         if n_alive == b or (limit is not None and n_kept >= limit):
             return kept, None
-        dead = xp.concat((block, _cell_kills(xp, grid, winners, t, offset)))
+        dead = xp.concat((block, _cell_kills(xp, grid, winners, alive, t, offset)))
         alive = alive & (bincount(xp, dead, length=m) == 0)
         n_alive = int(xp.sum(xp.astype(alive, int_dtype)))
         if n_alive == 0:
@@ -574,20 +574,23 @@ def _few_survivors(
 class _Grid:
     """Candidates bucketed by the cell of their low corner on a grid of at most
     ``_CELLS x _CELLS`` cells, about ``extent / 4`` wide (``extent``: the largest box
-    width or height, plus ``offset``), sorted by ``key = row * columns + column``.
+    width or height, plus ``offset``), ``key = row * columns + column``.
 
     A box ``j`` can overlap a box ``w`` only if ``lo_w - extent < lo_j < hi_w + offset``
     along each axis. These bounds, widened by a margin of ``8 eps`` relative (far above
     the rounding of their computation), map to a range of cells: the cell of a
     coordinate, ``floor((v - origin) / size)`` clipped to the grid, is computed with
     monotone roundings, so it is monotone in ``v`` and no overlapping box is missed.
+    The candidates are never sorted: the few cells that each block's kept boxes reach
+    are listed and sorted instead, and every candidate looks its cell up among them.
     """
 
     def __init__(self, xp: Any, cols: Any, offset: int) -> None:
         dev = device(cols)
         self.int_dtype = default_int(xp, dev)
         self.offset = offset
-        self.margin = 8 * xp.finfo(cols.dtype).eps
+        self.eps = xp.finfo(cols.dtype).eps
+        self.margin = 8 * self.eps
         self.axes = []
         cells = []
         for axis in (0, 1):
@@ -600,78 +603,81 @@ class _Grid:
             self.axes.append((origin, size, count, extent))
             cells.append(self._cell(xp, low, axis))
         self.columns = self.axes[0][2]
-        key = cells[1] * self.columns + cells[0]
-        self.order = xp.argsort(xp.astype(key, xp.int16), stable=True)  # NumPy: a radix sort
-        self.sorted_keys = _take(xp, key, self.order)
-        self.sorted_cols = _take(xp, cols, self.order, axis=1)
+        self.cols = cols
+        self.keys = cells[1] * self.columns + cells[0]
 
     def _cell(self, xp: Any, v: Any, axis: int) -> Any:
-        """Cells of ``v``: in the grid for box corners; a winner's bounds may fall a few
-        cells outside, which only widens its ranges (a row's range then runs into the
-        next or previous row)."""
-        origin, size, _, _ = self.axes[axis]
-        return xp.astype(xp.floor((v - origin) / size), self.int_dtype)
+        """Cells of ``v``, clipped to the grid (monotone, as the floor)."""
+        origin, size, count, _ = self.axes[axis]
+        cell = xp.astype(xp.floor((v - origin) / size), self.int_dtype)
+        return xp.clip(cell, min=0, max=count - 1)
 
-    def neighbours(self, xp: Any, winners: Any) -> tuple[Any, Any, Any]:
-        """``(runs, start, counts)``: every winner (column of ``winners (5, k)``) and
-        candidate that may overlap are paired in a run: ``counts`` consecutive
-        candidates in the cell order from ``start`` (a row of cells), against the
-        winner whose columns are those of ``runs (5, R)``."""
+    def neighbours(self, xp: Any, winners: Any, t: float) -> tuple[Any, Any, Any]:
+        """``(owner, start, counts)``: the winners (columns of ``winners (5, k)``) that
+        may overlap candidate ``j`` are ``owner[start[j]:start[j] + counts[j]]``, from a
+        list of the cells each winner reaches (a rectangle of cells), sorted by key."""
         dev = device(winners)
         k = winners.shape[1]
         ranges = []
         for axis in (0, 1):
             lo, hi = winners[axis, :], winners[axis + 2, :]
             extent = self.axes[axis][3]
-            first = lo - extent - (xp.abs(lo) + extent) * self.margin
-            last = hi + self.offset + (xp.abs(hi) + extent) * self.margin
+            overlap = (hi - lo + self.offset) * (t * (1 - 64 * self.eps))
+            first = lo + overlap - extent - (xp.abs(lo) + extent) * self.margin
+            last = hi + self.offset - overlap + (xp.abs(hi) + extent) * self.margin
             ranges.append((self._cell(xp, first, axis), self._cell(xp, last, axis)))
         (c0, c1), (r0, r1) = ranges
-        rows = r1 - r0 + 1
-        n_runs = int(xp.sum(rows))
-        run_starts = xp.cumulative_sum(rows, include_initial=True)[:-1]
-        owner = xp.repeat(xp.arange(k, dtype=self.int_dtype, device=dev), rows)
-        row = xp.arange(n_runs, dtype=self.int_dtype, device=dev) + xp.repeat(r0 - run_starts, rows)
-        base = row * self.columns
-        keys = self.sorted_keys
-        start = xp.searchsorted(keys, base + _take(xp, c0, owner), side="left")
-        counts = xp.searchsorted(keys, base + _take(xp, c1, owner), side="right") - start
-        return _take(xp, winners, owner, axis=1), start, counts
+        width = c1 - c0 + 1
+        area = width * (r1 - r0 + 1)
+        n_cells = int(xp.sum(area))
+        owner = xp.repeat(xp.arange(k, dtype=self.int_dtype, device=dev), area)
+        local = (xp.arange(n_cells, dtype=self.int_dtype, device=dev)
+                 - xp.repeat(xp.cumulative_sum(area, include_initial=True)[:-1], area))
+        w = xp.repeat(width, area)
+        keys = ((xp.repeat(r0, area) + local // w) * self.columns
+                + xp.repeat(c0, area) + local % w)
+        per_cell = bincount(xp, keys, length=self.columns * self.axes[1][2])
+        first = xp.cumulative_sum(per_cell, include_initial=True)
+        start, counts = _take(xp, first, self.keys), _take(xp, per_cell, self.keys)
+        return _take(xp, owner, xp.argsort(keys)), start, counts
 
 
-def _cell_kills(xp: Any, grid: _Grid, winners: Any, t: float, offset: int) -> Any:
-    """Positions of the candidates that a box of ``winners (5, k)`` suppresses (with
-    repeats; the winners themselves included).
+def _cell_kills(xp: Any, grid: _Grid, winners: Any, alive: Any, t: float, offset: int) -> Any:
+    """Positions of the ``alive`` candidates that a box of ``winners (5, k)`` suppresses
+    (with repeats; the winners themselves included).
 
-    Runs are taken in chunks of about ``_KILL_CHUNK`` pairs: larger pair arrays would
-    grow the heap past its trim threshold and be page-faulted afresh on every call. A
-    winner's columns are repeated along its run (a sequential copy), the candidates'
-    gathered."""
-    runs, start, counts = grid.neighbours(xp, winners)
-    dev = device(runs)
+    Pairs (candidate, winner in a cell it reaches) are taken in chunks of about
+    ``_KILL_CHUNK``: larger pair arrays would grow the heap past its trim threshold
+    and be page-faulted afresh on every call."""
+    owner, start, counts = grid.neighbours(xp, winners, t)
+    dev = device(winners)
+    counts = xp.where(alive, counts, xp.zeros_like(counts))
     bounds = xp.cumulative_sum(counts, include_initial=True)
     total = int(bounds[-1])
-    n_runs = counts.shape[0]
-    cuts = xp.searchsorted(bounds, xp.arange(0, total, _KILL_CHUNK, dtype=bounds.dtype,
-                                             device=dev), side="right") - 1
-    edges = sorted({*(int(cuts[i]) for i in range(cuts.shape[0])), n_runs})
-    zero = xp.zeros((), dtype=runs.dtype, device=dev)
+    m = counts.shape[0]
+    if total <= _KILL_CHUNK:
+        edges = [0, m]
+    else:
+        cuts = xp.searchsorted(bounds, xp.arange(0, total, _KILL_CHUNK, dtype=bounds.dtype,
+                                                 device=dev), side="right") - 1
+        edges = sorted({*(int(cuts[i]) for i in range(cuts.shape[0])), m})
     killed = []
     for ra, rb in zip(edges[:-1], edges[1:], strict=True):  # a loop over chunks
         c = counts[ra:rb]
         first = bounds[ra:rb] - bounds[ra]
         size = int(bounds[rb] - bounds[ra])
         slot = xp.arange(size, dtype=c.dtype, device=dev) + xp.repeat(start[ra:rb] - first, c)
-        a = [xp.repeat(runs[i, ra:rb], c) for i in range(5)]
-        b = [_take(xp, grid.sorted_cols[i, :], slot) for i in range(5)]
-        w = xp.maximum(xp.minimum(a[2], b[2]) - xp.maximum(a[0], b[0]) + offset, zero)
-        h = xp.maximum(xp.minimum(a[3], b[3]) - xp.maximum(a[1], b[1]) + offset, zero)
-        inter = w * h
-        (hit,) = xp.nonzero(inter / (a[4] + b[4] - inter) > t)
-        killed.append(_take(xp, slot, hit))
+        cand = xp.repeat(xp.arange(ra, rb, dtype=c.dtype, device=dev), c)
+        a = _take(xp, winners, _take(xp, owner, slot), axis=1)
+        b = _take(xp, grid.cols, cand, axis=1)
+        lo = xp.maximum(a[:2, :], b[:2, :])
+        wh = xp.clip(xp.minimum(a[2:4, :], b[2:4, :]) - lo + offset, min=0)
+        inter = wh[0, :] * wh[1, :]
+        (hit,) = xp.nonzero(inter / (a[4, :] + b[4, :] - inter) > t)
+        killed.append(_take(xp, cand, hit))
     if not killed:
         return xp.zeros((0,), dtype=start.dtype, device=dev)
-    return _take(xp, grid.order, xp.concat(killed))
+    return xp.concat(killed)
 
 
 # why NMS cannot stay lazy on Dask (reject_lazy's "it ...")
