@@ -81,6 +81,7 @@ _FEW_MIN = 2048  # candidates from which phase 0 (few survivors) is tried
 _FEW_BLOCK = 128  # candidates resolved together in phase 0
 _FEW_HANDOFF = 1024  # phase 0 hands fewer remaining candidates to the sorted phases
 _CELLS = 128  # at most about this many grid cells along each axis in phase 0
+_CELL_DIVS = 4  # grid cells per largest box extent in phase 0
 _KILL_CHUNK = 8192  # candidate pairs evaluated at once in phase 0
 
 
@@ -598,19 +599,23 @@ class _Grid:
             extent = float(xp.max(cols[axis + 2, :] - low)) + offset
             origin = xp.min(low)
             span = float(xp.max(low) - origin)
-            size = max(extent / 4, span / _CELLS, 1e-30)
+            size = max(extent / _CELL_DIVS, span / _CELLS, 1e-30)
             count = min(int(span / size) + 2, _CELLS + 2)
             self.axes.append((origin, size, count, extent))
-            cells.append(self._cell(xp, low, axis))
+        # 0 and the last cell along each axis (xp.clip is slow in array-api-compat)
+        self.bounds = [xp.asarray(c, dtype=self.int_dtype, device=dev)
+                       for c in (0, self.axes[0][2] - 1, self.axes[1][2] - 1)]
+        for axis in (0, 1):
+            cells.append(self._cell(xp, cols[axis, :], axis))
         self.columns = self.axes[0][2]
         self.cols = cols
         self.keys = cells[1] * self.columns + cells[0]
 
     def _cell(self, xp: Any, v: Any, axis: int) -> Any:
         """Cells of ``v``, clipped to the grid (monotone, as the floor)."""
-        origin, size, count, _ = self.axes[axis]
+        origin, size, _, _ = self.axes[axis]
         cell = xp.astype(xp.floor((v - origin) / size), self.int_dtype)
-        return xp.clip(cell, min=0, max=count - 1)
+        return xp.minimum(xp.maximum(cell, self.bounds[0]), self.bounds[axis + 1])
 
     def neighbours(self, xp: Any, winners: Any, t: float) -> tuple[Any, Any, Any]:
         """``(owner, start, counts)``: the winners (columns of ``winners (5, k)``) that
@@ -661,6 +666,7 @@ def _cell_kills(xp: Any, grid: _Grid, winners: Any, alive: Any, t: float, offset
         cuts = xp.searchsorted(bounds, xp.arange(0, total, _KILL_CHUNK, dtype=bounds.dtype,
                                                  device=dev), side="right") - 1
         edges = sorted({*(int(cuts[i]) for i in range(cuts.shape[0])), m})
+    zero = xp.zeros((), dtype=winners.dtype, device=dev)
     killed = []
     for ra, rb in zip(edges[:-1], edges[1:], strict=True):  # a loop over chunks
         c = counts[ra:rb]
@@ -671,7 +677,8 @@ def _cell_kills(xp: Any, grid: _Grid, winners: Any, alive: Any, t: float, offset
         a = _take(xp, winners, _take(xp, owner, slot), axis=1)
         b = _take(xp, grid.cols, cand, axis=1)
         lo = xp.maximum(a[:2, :], b[:2, :])
-        wh = xp.clip(xp.minimum(a[2:4, :], b[2:4, :]) - lo + offset, min=0)
+        wh = xp.minimum(a[2:4, :], b[2:4, :]) - lo
+        wh = xp.maximum(wh + offset if offset else wh, zero)
         inter = wh[0, :] * wh[1, :]
         (hit,) = xp.nonzero(inter / (a[4, :] + b[4, :] - inter) > t)
         killed.append(_take(xp, cand, hit))
