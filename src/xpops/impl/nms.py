@@ -26,9 +26,11 @@ overlaps it above the threshold", and it is found in up to three phases:
    ``iou_threshold >= 0``), before any full sort: the best ``_FEW_BLOCK`` remaining
    candidates (a top-k, ties in input order) are resolved as a block, and the boxes
    kept drop the candidates they suppress among their neighbours on a grid of cells
-   (candidates sorted once by an ``int16`` cell key), about ``N`` pairs in all rather
-   than ``kept x N``. Once few candidates remain, or a block keeps more than half of
-   its boxes (most survive), the rest is sorted and goes on to phases 1 and 2.
+   (each candidate looks its cell up in a sorted list of the cells the kept boxes
+   reach, narrowed by the overlap an IoU above the threshold needs), about ``N``
+   pairs in all rather than ``kept x N``, and no sort of the candidates. Once few
+   candidates remain, or a block keeps more than half of its boxes (most survive),
+   the rest is sorted and goes on to phases 1 and 2.
 1. *Blocked*: take the next ``B`` candidates, resolve them among themselves (a ``B x
    B`` suppression matrix, iterated to its fixed point, which takes as many rounds as
    the block's longest suppression chain), then drop every later candidate that a box
@@ -533,10 +535,9 @@ def _few_survivors(
 
     Repeatedly the ``_FEW_BLOCK`` best remaining candidates (:func:`smallest_k` of the
     negated scores: ties in position order) are resolved among themselves as in phase
-    1, and the kept ones drop the candidates they suppress. Those can only lie in the
-    3 x 3 neighbouring cells of a grid whose cells are wider than any box (a box's low
-    corner cell), a few ranges of the candidates sorted by cell (an ``int16`` key:
-    NumPy sorts it by radix), so kept boxes meet only their neighbours, not all ``N``.
+    1, and the kept ones drop the candidates they suppress. Those can only lie in a
+    few cells around each kept box (by the cell of a box's low corner, see
+    :class:`_Grid`), so kept boxes meet only their neighbours, not all ``N``.
     ``kept``: the kept positions in greedy order, block by block; ``rest``: the
     ascending positions of the undecided candidates (None when none), handed to the
     sorted phases once few remain or a block keeps more than half its boxes.
@@ -574,12 +575,15 @@ def _few_survivors(
 
 class _Grid:
     """Candidates bucketed by the cell of their low corner on a grid of at most
-    ``_CELLS x _CELLS`` cells, about ``extent / 4`` wide (``extent``: the largest box
-    width or height, plus ``offset``), ``key = row * columns + column``.
+    ``_CELLS x _CELLS`` cells, about ``extent / _CELL_DIVS`` wide (``extent``: the
+    largest box width or height, plus ``offset``), ``key = row * columns + column``.
 
-    A box ``j`` can overlap a box ``w`` only if ``lo_w - extent < lo_j < hi_w + offset``
-    along each axis. These bounds, widened by a margin of ``8 eps`` relative (far above
-    the rounding of their computation), map to a range of cells: the cell of a
+    A box ``j`` has an IoU above ``t >= 0`` with a box ``w`` only if, along each axis,
+    their overlap (``+ offset``) exceeds ``s = t (hi_w - lo_w + offset)`` (the IoU is at
+    most the overlap over ``w``'s width), so ``lo_w + s - extent < lo_j < hi_w + offset
+    - s``; ``s`` is shrunk by ``64 eps`` relative, more than the float rounding of
+    the IoU can lift it. These bounds, widened by a margin of ``8 eps`` relative (far
+    above the rounding of their computation), map to a range of cells: the cell of a
     coordinate, ``floor((v - origin) / size)`` clipped to the grid, is computed with
     monotone roundings, so it is monotone in ``v`` and no overlapping box is missed.
     The candidates are never sorted: the few cells that each block's kept boxes reach
