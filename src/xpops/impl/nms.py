@@ -622,9 +622,10 @@ class _Grid:
         return xp.minimum(xp.maximum(cell, self.bounds[0]), self.bounds[axis + 1])
 
     def neighbours(self, xp: Any, winners: Any, t: float) -> tuple[Any, Any, Any]:
-        """``(owner, start, counts)``: the winners (columns of ``winners (5, k)``) that
-        may overlap candidate ``j`` are ``owner[start[j]:start[j] + counts[j]]``, from a
-        list of the cells each winner reaches (a rectangle of cells), sorted by key."""
+        """``(reach, start, counts)``: the winners (columns of ``winners (5, k)``) that
+        may overlap candidate ``j`` are the columns ``start[j]:start[j] + counts[j]`` of
+        ``reach (5, R)``: a winner's columns for each cell it reaches (a rectangle of
+        cells), sorted by cell key."""
         dev = device(winners)
         k = winners.shape[1]
         ranges = []
@@ -648,7 +649,7 @@ class _Grid:
         per_cell = bincount(xp, keys, length=self.columns * self.axes[1][2])
         first = xp.cumulative_sum(per_cell, include_initial=True)
         start, counts = _take(xp, first, self.keys), _take(xp, per_cell, self.keys)
-        return _take(xp, owner, xp.argsort(keys)), start, counts
+        return _take(xp, winners, _take(xp, owner, xp.argsort(keys)), axis=1), start, counts
 
 
 def _cell_kills(xp: Any, grid: _Grid, winners: Any, alive: Any, t: float, offset: int) -> Any:
@@ -658,7 +659,7 @@ def _cell_kills(xp: Any, grid: _Grid, winners: Any, alive: Any, t: float, offset
     Pairs (candidate, winner in a cell it reaches) are taken in chunks of about
     ``_KILL_CHUNK``: larger pair arrays would grow the heap past its trim threshold
     and be page-faulted afresh on every call."""
-    owner, start, counts = grid.neighbours(xp, winners, t)
+    reach, start, counts = grid.neighbours(xp, winners, t)
     dev = device(winners)
     counts = xp.where(alive, counts, xp.zeros_like(counts))
     bounds = xp.cumulative_sum(counts, include_initial=True)
@@ -678,7 +679,7 @@ def _cell_kills(xp: Any, grid: _Grid, winners: Any, alive: Any, t: float, offset
         size = int(bounds[rb] - bounds[ra])
         slot = xp.arange(size, dtype=c.dtype, device=dev) + xp.repeat(start[ra:rb] - first, c)
         cand = xp.repeat(xp.arange(ra, rb, dtype=c.dtype, device=dev), c)
-        a = _take(xp, winners, _take(xp, owner, slot), axis=1)
+        a = _take(xp, reach, slot, axis=1)
         b = _take(xp, grid.cols, cand, axis=1)
         lo = xp.maximum(a[:2, :], b[:2, :])
         wh = xp.minimum(a[2:4, :], b[2:4, :]) - lo
