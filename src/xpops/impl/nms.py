@@ -279,15 +279,16 @@ def _select(xp: Any, cols: Any, labels: Any, mask: Any) -> tuple[Any, Any, Any]:
 
 def _greedy(
     xp: Any, cols: Any, labels: Any, t: float, offset: int, limit: int | None,
-    block: int = _FIRST_BLOCK,
+    block: int = _FIRST_BLOCK, plain: bool = False,
 ) -> Any:
-    """Positions (ascending) kept by greedy NMS over columns ``(5, m)`` in the given order."""
+    """Positions (ascending) kept by greedy NMS over columns ``(5, m)`` in the given order
+    (``plain``: the areas are known to pass :func:`_plain_areas`)."""
     dev = device(cols)
     pos = xp.arange(cols.shape[1], dtype=default_int(xp, dev), device=dev)
     kept: list[Any] = []
     n_kept = 0
     sparse_checked = t < 0  # a negative threshold suppresses disjoint boxes: no sweep
-    guard = not _plain_areas(xp, cols)
+    guard = not (plain or _plain_areas(xp, cols))
     while cols.shape[1] > 0:
         b = min(block, cols.shape[1])
         head, lab = cols[:, :b], None if labels is None else labels[:b]
@@ -520,7 +521,8 @@ def _few_first(
                                             stable=True))
         more = _greedy(xp, _take(xp, cols, order, axis=1), None, t, offset,
                        None if limit is None else limit - n_kept,
-                       block=max(_FIRST_BLOCK, min(order.shape[0], 2 * _FEW_BLOCK)))
+                       block=max(_FIRST_BLOCK, min(order.shape[0], 2 * _FEW_BLOCK)),
+                       plain=True)
         kept.append(_take(xp, order, more))
     out = xp.concat(kept)
     if limit is not None:
@@ -553,7 +555,7 @@ def _few_survivors(
     kept: list[Any] = []
     while True:  # a loop over blocks
         b = min(_FEW_BLOCK, n_alive)
-        _, block = smallest_k(xp, xp.where(alive, neg, dead_value), b)
+        _, block = smallest_k(xp, neg if n_alive == m else xp.where(alive, neg, dead_value), b)
         head = _take(xp, cols, block, axis=1)
         within = _exceeds(xp, head, head, t, offset, None, None, False) & _upper(xp, b, dev)
         keep = _resolve(xp, within, xp.ones((b,), dtype=xp.bool, device=dev))
