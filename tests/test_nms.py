@@ -417,6 +417,18 @@ def test_nms_equals_torchvision(layout, n, threshold):
     assert torch.equal(got, want)
 
 
+@pytest.mark.parametrize("threshold", [0.1, 0.5, 0.9])
+def test_few_survivors_phase_equals_torchvision(threshold):
+    """Clustered boxes past ``_FEW_MIN``: phase 0 (the grid-cell kills) runs, with its
+    default sizes, and agrees with torchvision index for index."""
+    torch, torchvision = _tv()
+    n = 2 * nms_impl._FEW_MIN
+    boxes, _ = clustered(np.random.default_rng(16), n)
+    b = torch.asarray(boxes, dtype=torch.float32)
+    s = torch.asarray(np.random.default_rng(17).permutation(n) / n, dtype=torch.float32)
+    assert torch.equal(xpops.nms(b, s, threshold), torchvision.ops.nms(b, s, threshold))
+
+
 def test_batched_nms_equals_torchvision():
     torch, torchvision = _tv()
     rng = np.random.default_rng(13)
