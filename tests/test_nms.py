@@ -153,7 +153,7 @@ def test_few_survivors_phase_at_the_threshold_edge(backend, monkeypatch, offset,
                 scores.append(float(rng.uniform(0, 1)))
     boxes, scores = np.asarray(boxes) + shift, np.asarray(scores)
     args = backend.asarray(boxes, "float32"), backend.asarray(scores, "float32")
-    thresholds = (0.05, 0.3, 0.5, 0.7, 0.95)
+    thresholds = (0.05, 0.3, 0.5, 0.7, 0.95, 1.0, 1.5)
     # the sorted phases (checked against torchvision) in float32, as phase 0 computes
     want = [_np(backend, xpops.nms(*args, t, offset=offset)) for t in thresholds]
     ran = _small_phase0(monkeypatch, backend)

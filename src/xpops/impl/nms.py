@@ -584,8 +584,9 @@ class _Grid:
     their overlap (``+ offset``) exceeds ``s = t (hi_w - lo_w + offset)`` (the IoU is at
     most the overlap over ``w``'s width), so ``lo_w + s - extent < lo_j < hi_w + offset
     - s``; ``s`` is shrunk by ``64 eps`` relative, more than the float rounding of
-    the IoU can lift it. These bounds, widened by a margin of ``8 eps`` relative (far
-    above the rounding of their computation), map to a range of cells: the cell of a
+    the IoU can lift it, and ``t`` capped at 1 (no range is then empty). These
+    bounds, widened by a margin of ``8 eps`` relative (far above the rounding of their
+    computation), map to a range of cells: the cell of a
     coordinate, ``floor((v - origin) / size)`` clipped to the grid, is computed with
     monotone roundings, so it is monotone in ``v`` and no overlapping box is missed.
     The candidates are never sorted: the few cells that each block's kept boxes reach
@@ -634,7 +635,7 @@ class _Grid:
         for axis in (0, 1):
             lo, hi = winners[axis, :], winners[axis + 2, :]
             extent = self.axes[axis][3]
-            overlap = (hi - lo + self.offset) * (t * (1 - 64 * self.eps))
+            overlap = (hi - lo + self.offset) * (min(t, 1.0) * (1 - 64 * self.eps))
             first = lo + overlap - extent - (xp.abs(lo) + extent) * self.margin
             last = hi + self.offset - overlap + (xp.abs(hi) + extent) * self.margin
             ranges.append((self._cell(xp, first, axis), self._cell(xp, last, axis)))
