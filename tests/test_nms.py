@@ -129,6 +129,66 @@ def test_few_survivors_phase_equals_classic_loop(backend, monkeypatch, offset, s
     assert ran[0] == "_few_survivors"
 
 
+@pytest.mark.parametrize("offset", [0, 1])
+@pytest.mark.parametrize("shift", [0.0, 1e5], ids=["origin", "far"])
+def test_few_survivors_phase_at_the_threshold_edge(backend, monkeypatch, offset, shift):
+    """Phase 0 looks for a kept box's victims only in the cells an IoU above the
+    threshold can reach (an overlap above ``threshold x width`` along each axis): boxes
+    shifted to an IoU within a few float32 steps of each threshold, along x or y, keep
+    the classic loop's answer."""
+    rng = np.random.default_rng(14)
+    boxes, scores = [], []
+    for i, t in enumerate((0.05, 0.3, 0.5, 0.7, 0.95)):
+        for axis in (0, 1):
+            w = float(rng.uniform(20, 60))
+            corner = np.array([300.0 * i, 300.0 * axis + 50 * t])
+            box = np.concatenate([corner, corner + w])
+            boxes.append(box)
+            scores.append(2.0 - i / 10 - axis / 20)
+            edge = (w + offset) * (1 - t) / (1 + t)  # IoU t at this shift
+            for k in range(-4, 5):
+                moved = box.copy()
+                moved[[axis, axis + 2]] += edge * (1 + k * 3e-7) * (1 if k % 2 else -1)
+                boxes.append(moved)
+                scores.append(float(rng.uniform(0, 1)))
+    boxes, scores = np.asarray(boxes) + shift, np.asarray(scores)
+    args = backend.asarray(boxes, "float32"), backend.asarray(scores, "float32")
+    thresholds = (0.05, 0.3, 0.5, 0.7, 0.95, 1.0, 1.5)
+    # the sorted phases (checked against torchvision) in float32, as phase 0 computes
+    want = [_np(backend, xpops.nms(*args, t, offset=offset)) for t in thresholds]
+    ran = _small_phase0(monkeypatch, backend)
+    for t, expected in zip(thresholds, want, strict=True):
+        np.testing.assert_array_equal(_np(backend, xpops.nms(*args, t, offset=offset)),
+                                      expected)
+    assert ran[0] == "_few_survivors"
+
+
+@pytest.mark.parametrize("offset", [0, 1])
+def test_grid_cells_reach_every_box_above_the_threshold(monkeypatch, offset):
+    """The cells a kept box searches (narrowed by the overlap ``t x width`` that an IoU
+    above ``t`` needs along each axis) hold every box it suppresses. Tight case: slivers
+    at the far end of a kept box, inside it, of relative width within a few float32
+    steps of ``t`` (IoU = that width), on cells far finer than the slivers' spread
+    (some of which lie outside)."""
+    monkeypatch.setattr(nms_impl, "_CELLS", 4096)
+    monkeypatch.setattr(nms_impl, "_CELL_DIVS", 4096)
+    rng = np.random.default_rng(15)
+    for t in (0.05, 0.3, 0.5, 0.7, 0.95):
+        c = nms_impl._strict_threshold(np, np.float32, t)
+        for axis in (0, 1):
+            w = rng.uniform(20, 60)
+            steps = np.concatenate([np.arange(-60, 61) * 2e-7, np.arange(-30, 31) * 1e-3])
+            widths = t * (w + offset) * (1 + steps) - offset
+            boxes = np.tile(np.array([100.0, 100.0, 100 + w, 100 + w]), (widths.size + 1, 1))
+            boxes[1:, axis] = boxes[1:, axis + 2] - widths
+            cols = nms_impl._columns(np, boxes.astype(np.float32), offset)
+            grid = nms_impl._Grid(np, cols, offset)
+            _, _, counts = grid.neighbours(np, cols[:, :1], c)
+            above = nms_impl._iou(np, cols[:, :1], cols, offset) > c
+            assert np.all(counts[above] > 0)
+            assert 1 < np.sum(above) and np.sum(counts == 0) > 0  # the edge lies in there
+
+
 def test_few_survivors_phase_hands_over_mid_way(backend, monkeypatch):
     """High scores on clusters, low ones on scattered boxes: phase 0 drops the clusters,
     then a block keeps most of its boxes and the sorted phases finish; ties in scores
@@ -355,6 +415,18 @@ def test_nms_equals_torchvision(layout, n, threshold):
     got = xpops.nms(b, s, threshold)
     assert got.dtype == torch.int64
     assert torch.equal(got, want)
+
+
+@pytest.mark.parametrize("threshold", [0.1, 0.5, 0.9])
+def test_few_survivors_phase_equals_torchvision(threshold):
+    """Clustered boxes past ``_FEW_MIN``: phase 0 (the grid-cell kills) runs, with its
+    default sizes, and agrees with torchvision index for index."""
+    torch, torchvision = _tv()
+    n = 2 * nms_impl._FEW_MIN
+    boxes, _ = clustered(np.random.default_rng(16), n)
+    b = torch.asarray(boxes, dtype=torch.float32)
+    s = torch.asarray(np.random.default_rng(17).permutation(n) / n, dtype=torch.float32)
+    assert torch.equal(xpops.nms(b, s, threshold), torchvision.ops.nms(b, s, threshold))
 
 
 def test_batched_nms_equals_torchvision():

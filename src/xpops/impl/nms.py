@@ -26,9 +26,11 @@ overlaps it above the threshold", and it is found in up to three phases:
    ``iou_threshold >= 0``), before any full sort: the best ``_FEW_BLOCK`` remaining
    candidates (a top-k, ties in input order) are resolved as a block, and the boxes
    kept drop the candidates they suppress among their neighbours on a grid of cells
-   (candidates sorted once by an ``int16`` cell key), about ``N`` pairs in all rather
-   than ``kept x N``. Once few candidates remain, or a block keeps more than half of
-   its boxes (most survive), the rest is sorted and goes on to phases 1 and 2.
+   (each candidate looks its cell up in a sorted list of the cells the kept boxes
+   reach, narrowed by the overlap an IoU above the threshold needs), about ``N``
+   pairs in all rather than ``kept x N``, and no sort of the candidates. Once few
+   candidates remain, or a block keeps more than half of its boxes (most survive),
+   the rest is sorted and goes on to phases 1 and 2.
 1. *Blocked*: take the next ``B`` candidates, resolve them among themselves (a ``B x
    B`` suppression matrix, iterated to its fixed point, which takes as many rounds as
    the block's longest suppression chain), then drop every later candidate that a box
@@ -81,6 +83,7 @@ _FEW_MIN = 2048  # candidates from which phase 0 (few survivors) is tried
 _FEW_BLOCK = 128  # candidates resolved together in phase 0
 _FEW_HANDOFF = 1024  # phase 0 hands fewer remaining candidates to the sorted phases
 _CELLS = 128  # at most about this many grid cells along each axis in phase 0
+_CELL_DIVS = 4  # grid cells per largest box extent in phase 0
 _KILL_CHUNK = 8192  # candidate pairs evaluated at once in phase 0
 
 
@@ -276,15 +279,16 @@ def _select(xp: Any, cols: Any, labels: Any, mask: Any) -> tuple[Any, Any, Any]:
 
 def _greedy(
     xp: Any, cols: Any, labels: Any, t: float, offset: int, limit: int | None,
-    block: int = _FIRST_BLOCK,
+    block: int = _FIRST_BLOCK, plain: bool = False,
 ) -> Any:
-    """Positions (ascending) kept by greedy NMS over columns ``(5, m)`` in the given order."""
+    """Positions (ascending) kept by greedy NMS over columns ``(5, m)`` in the given order
+    (``plain``: the areas are known to pass :func:`_plain_areas`)."""
     dev = device(cols)
     pos = xp.arange(cols.shape[1], dtype=default_int(xp, dev), device=dev)
     kept: list[Any] = []
     n_kept = 0
     sparse_checked = t < 0  # a negative threshold suppresses disjoint boxes: no sweep
-    guard = not _plain_areas(xp, cols)
+    guard = not (plain or _plain_areas(xp, cols))
     while cols.shape[1] > 0:
         b = min(block, cols.shape[1])
         head, lab = cols[:, :b], None if labels is None else labels[:b]
@@ -517,7 +521,8 @@ def _few_first(
                                             stable=True))
         more = _greedy(xp, _take(xp, cols, order, axis=1), None, t, offset,
                        None if limit is None else limit - n_kept,
-                       block=max(_FIRST_BLOCK, min(order.shape[0], 2 * _FEW_BLOCK)))
+                       block=max(_FIRST_BLOCK, min(order.shape[0], 2 * _FEW_BLOCK)),
+                       plain=True)
         kept.append(_take(xp, order, more))
     out = xp.concat(kept)
     if limit is not None:
@@ -532,10 +537,9 @@ def _few_survivors(
 
     Repeatedly the ``_FEW_BLOCK`` best remaining candidates (:func:`smallest_k` of the
     negated scores: ties in position order) are resolved among themselves as in phase
-    1, and the kept ones drop the candidates they suppress. Those can only lie in the
-    3 x 3 neighbouring cells of a grid whose cells are wider than any box (a box's low
-    corner cell), a few ranges of the candidates sorted by cell (an ``int16`` key:
-    NumPy sorts it by radix), so kept boxes meet only their neighbours, not all ``N``.
+    1, and the kept ones drop the candidates they suppress. Those can only lie in a
+    few cells around each kept box (by the cell of a box's low corner, see
+    :class:`_Grid`), so kept boxes meet only their neighbours, not all ``N``.
     ``kept``: the kept positions in greedy order, block by block; ``rest``: the
     ascending positions of the undecided candidates (None when none), handed to the
     sorted phases once few remain or a block keeps more than half its boxes.
@@ -551,7 +555,7 @@ def _few_survivors(
     kept: list[Any] = []
     while True:  # a loop over blocks
         b = min(_FEW_BLOCK, n_alive)
-        _, block = smallest_k(xp, xp.where(alive, neg, dead_value), b)
+        _, block = smallest_k(xp, neg if n_alive == m else xp.where(alive, neg, dead_value), b)
         head = _take(xp, cols, block, axis=1)
         within = _exceeds(xp, head, head, t, offset, None, None, False) & _upper(xp, b, dev)
         keep = _resolve(xp, within, xp.ones((b,), dtype=xp.bool, device=dev))
@@ -561,7 +565,7 @@ def _few_survivors(
         n_kept += k
         if n_alive == b or (limit is not None and n_kept >= limit):
             return kept, None
-        dead = xp.concat((block, _cell_kills(xp, grid, winners, t, offset)))
+        dead = xp.concat((block, _cell_kills(xp, grid, winners, alive, t, offset)))
         alive = alive & (bincount(xp, dead, length=m) == 0)
         n_alive = int(xp.sum(xp.astype(alive, int_dtype)))
         if n_alive == 0:
@@ -573,21 +577,28 @@ def _few_survivors(
 
 class _Grid:
     """Candidates bucketed by the cell of their low corner on a grid of at most
-    ``_CELLS x _CELLS`` cells, about ``extent / 4`` wide (``extent``: the largest box
-    width or height, plus ``offset``), sorted by ``key = row * columns + column``.
+    ``_CELLS x _CELLS`` cells, about ``extent / _CELL_DIVS`` wide (``extent``: the
+    largest box width or height, plus ``offset``), ``key = row * columns + column``.
 
-    A box ``j`` can overlap a box ``w`` only if ``lo_w - extent < lo_j < hi_w + offset``
-    along each axis. These bounds, widened by a margin of ``8 eps`` relative (far above
-    the rounding of their computation), map to a range of cells: the cell of a
+    A box ``j`` has an IoU above ``t >= 0`` with a box ``w`` only if, along each axis,
+    their overlap (``+ offset``) exceeds ``s = t (hi_w - lo_w + offset)`` (the IoU is at
+    most the overlap over ``w``'s width), so ``lo_w + s - extent < lo_j < hi_w + offset
+    - s``; ``s`` is shrunk by ``64 eps`` relative, more than the float rounding of
+    the IoU can lift it, and ``t`` capped at 1 (no range is then empty). These
+    bounds, widened by a margin of ``8 eps`` relative (far above the rounding of their
+    computation), map to a range of cells: the cell of a
     coordinate, ``floor((v - origin) / size)`` clipped to the grid, is computed with
     monotone roundings, so it is monotone in ``v`` and no overlapping box is missed.
+    The candidates are never sorted: the few cells that each block's kept boxes reach
+    are listed and sorted instead, and every candidate looks its cell up among them.
     """
 
     def __init__(self, xp: Any, cols: Any, offset: int) -> None:
         dev = device(cols)
         self.int_dtype = default_int(xp, dev)
         self.offset = offset
-        self.margin = 8 * xp.finfo(cols.dtype).eps
+        self.eps = xp.finfo(cols.dtype).eps
+        self.margin = 8 * self.eps
         self.axes = []
         cells = []
         for axis in (0, 1):
@@ -595,83 +606,93 @@ class _Grid:
             extent = float(xp.max(cols[axis + 2, :] - low)) + offset
             origin = xp.min(low)
             span = float(xp.max(low) - origin)
-            size = max(extent / 4, span / _CELLS, 1e-30)
+            size = max(extent / _CELL_DIVS, span / _CELLS, 1e-30)
             count = min(int(span / size) + 2, _CELLS + 2)
             self.axes.append((origin, size, count, extent))
-            cells.append(self._cell(xp, low, axis))
+        # 0 and the last cell along each axis (xp.clip is slow in array-api-compat)
+        self.bounds = [xp.asarray(c, dtype=self.int_dtype, device=dev)
+                       for c in (0, self.axes[0][2] - 1, self.axes[1][2] - 1)]
+        for axis in (0, 1):
+            cells.append(self._cell(xp, cols[axis, :], axis))
         self.columns = self.axes[0][2]
-        key = cells[1] * self.columns + cells[0]
-        self.order = xp.argsort(xp.astype(key, xp.int16), stable=True)  # NumPy: a radix sort
-        self.sorted_keys = _take(xp, key, self.order)
-        self.sorted_cols = _take(xp, cols, self.order, axis=1)
+        self.cols = cols
+        self.keys = cells[1] * self.columns + cells[0]
 
     def _cell(self, xp: Any, v: Any, axis: int) -> Any:
-        """Cells of ``v``: in the grid for box corners; a winner's bounds may fall a few
-        cells outside, which only widens its ranges (a row's range then runs into the
-        next or previous row)."""
+        """Cells of ``v``, clipped to the grid (monotone, as the floor)."""
         origin, size, _, _ = self.axes[axis]
-        return xp.astype(xp.floor((v - origin) / size), self.int_dtype)
+        cell = xp.astype(xp.floor((v - origin) / size), self.int_dtype)
+        return xp.minimum(xp.maximum(cell, self.bounds[0]), self.bounds[axis + 1])
 
-    def neighbours(self, xp: Any, winners: Any) -> tuple[Any, Any, Any]:
-        """``(runs, start, counts)``: every winner (column of ``winners (5, k)``) and
-        candidate that may overlap are paired in a run: ``counts`` consecutive
-        candidates in the cell order from ``start`` (a row of cells), against the
-        winner whose columns are those of ``runs (5, R)``."""
+    def neighbours(self, xp: Any, winners: Any, t: float) -> tuple[Any, Any, Any]:
+        """``(reach, start, counts)``: the winners (columns of ``winners (5, k)``) that
+        may overlap candidate ``j`` are the columns ``start[j]:start[j] + counts[j]`` of
+        ``reach (5, R)``: a winner's columns for each cell it reaches (a rectangle of
+        cells), sorted by cell key."""
         dev = device(winners)
         k = winners.shape[1]
         ranges = []
         for axis in (0, 1):
             lo, hi = winners[axis, :], winners[axis + 2, :]
             extent = self.axes[axis][3]
-            first = lo - extent - (xp.abs(lo) + extent) * self.margin
-            last = hi + self.offset + (xp.abs(hi) + extent) * self.margin
+            overlap = (hi - lo + self.offset) * (min(t, 1.0) * (1 - 64 * self.eps))
+            first = lo + overlap - extent - (xp.abs(lo) + extent) * self.margin
+            last = hi + self.offset - overlap + (xp.abs(hi) + extent) * self.margin
             ranges.append((self._cell(xp, first, axis), self._cell(xp, last, axis)))
         (c0, c1), (r0, r1) = ranges
-        rows = r1 - r0 + 1
-        n_runs = int(xp.sum(rows))
-        run_starts = xp.cumulative_sum(rows, include_initial=True)[:-1]
-        owner = xp.repeat(xp.arange(k, dtype=self.int_dtype, device=dev), rows)
-        row = xp.arange(n_runs, dtype=self.int_dtype, device=dev) + xp.repeat(r0 - run_starts, rows)
-        base = row * self.columns
-        keys = self.sorted_keys
-        start = xp.searchsorted(keys, base + _take(xp, c0, owner), side="left")
-        counts = xp.searchsorted(keys, base + _take(xp, c1, owner), side="right") - start
-        return _take(xp, winners, owner, axis=1), start, counts
+        width = c1 - c0 + 1
+        area = width * (r1 - r0 + 1)
+        n_cells = int(xp.sum(area))
+        owner = xp.repeat(xp.arange(k, dtype=self.int_dtype, device=dev), area)
+        local = (xp.arange(n_cells, dtype=self.int_dtype, device=dev)
+                 - xp.repeat(xp.cumulative_sum(area, include_initial=True)[:-1], area))
+        w = xp.repeat(width, area)
+        keys = ((xp.repeat(r0, area) + local // w) * self.columns
+                + xp.repeat(c0, area) + local % w)
+        per_cell = bincount(xp, keys, length=self.columns * self.axes[1][2])
+        first = xp.cumulative_sum(per_cell, include_initial=True)
+        start, counts = _take(xp, first, self.keys), _take(xp, per_cell, self.keys)
+        return _take(xp, winners, _take(xp, owner, xp.argsort(keys)), axis=1), start, counts
 
 
-def _cell_kills(xp: Any, grid: _Grid, winners: Any, t: float, offset: int) -> Any:
-    """Positions of the candidates that a box of ``winners (5, k)`` suppresses (with
-    repeats; the winners themselves included).
+def _cell_kills(xp: Any, grid: _Grid, winners: Any, alive: Any, t: float, offset: int) -> Any:
+    """Positions of the ``alive`` candidates that a box of ``winners (5, k)`` suppresses
+    (with repeats; the winners themselves included).
 
-    Runs are taken in chunks of about ``_KILL_CHUNK`` pairs: larger pair arrays would
-    grow the heap past its trim threshold and be page-faulted afresh on every call. A
-    winner's columns are repeated along its run (a sequential copy), the candidates'
-    gathered."""
-    runs, start, counts = grid.neighbours(xp, winners)
-    dev = device(runs)
+    Pairs (candidate, winner in a cell it reaches) are taken in chunks of about
+    ``_KILL_CHUNK``: larger pair arrays would grow the heap past its trim threshold
+    and be page-faulted afresh on every call."""
+    reach, start, counts = grid.neighbours(xp, winners, t)
+    dev = device(winners)
+    counts = xp.where(alive, counts, xp.zeros_like(counts))
     bounds = xp.cumulative_sum(counts, include_initial=True)
     total = int(bounds[-1])
-    n_runs = counts.shape[0]
-    cuts = xp.searchsorted(bounds, xp.arange(0, total, _KILL_CHUNK, dtype=bounds.dtype,
-                                             device=dev), side="right") - 1
-    edges = sorted({*(int(cuts[i]) for i in range(cuts.shape[0])), n_runs})
-    zero = xp.zeros((), dtype=runs.dtype, device=dev)
+    m = counts.shape[0]
+    if total <= _KILL_CHUNK:
+        edges = [0, m]
+    else:
+        cuts = xp.searchsorted(bounds, xp.arange(0, total, _KILL_CHUNK, dtype=bounds.dtype,
+                                                 device=dev), side="right") - 1
+        edges = sorted({*(int(cuts[i]) for i in range(cuts.shape[0])), m})
+    zero = xp.zeros((), dtype=winners.dtype, device=dev)
     killed = []
     for ra, rb in zip(edges[:-1], edges[1:], strict=True):  # a loop over chunks
         c = counts[ra:rb]
         first = bounds[ra:rb] - bounds[ra]
         size = int(bounds[rb] - bounds[ra])
         slot = xp.arange(size, dtype=c.dtype, device=dev) + xp.repeat(start[ra:rb] - first, c)
-        a = [xp.repeat(runs[i, ra:rb], c) for i in range(5)]
-        b = [_take(xp, grid.sorted_cols[i, :], slot) for i in range(5)]
-        w = xp.maximum(xp.minimum(a[2], b[2]) - xp.maximum(a[0], b[0]) + offset, zero)
-        h = xp.maximum(xp.minimum(a[3], b[3]) - xp.maximum(a[1], b[1]) + offset, zero)
-        inter = w * h
-        (hit,) = xp.nonzero(inter / (a[4] + b[4] - inter) > t)
-        killed.append(_take(xp, slot, hit))
+        cand = xp.repeat(xp.arange(ra, rb, dtype=c.dtype, device=dev), c)
+        a = _take(xp, reach, slot, axis=1)
+        b = _take(xp, grid.cols, cand, axis=1)
+        lo = xp.maximum(a[:2, :], b[:2, :])
+        wh = xp.minimum(a[2:4, :], b[2:4, :]) - lo
+        wh = xp.maximum(wh + offset if offset else wh, zero)
+        inter = wh[0, :] * wh[1, :]
+        (hit,) = xp.nonzero(inter / (a[4, :] + b[4, :] - inter) > t)
+        killed.append(_take(xp, cand, hit))
     if not killed:
         return xp.zeros((0,), dtype=start.dtype, device=dev)
-    return _take(xp, grid.order, xp.concat(killed))
+    return xp.concat(killed)
 
 
 # why NMS cannot stay lazy on Dask (reject_lazy's "it ...")
