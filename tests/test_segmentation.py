@@ -480,3 +480,26 @@ def test_value_checks_are_skipped_under_jit():
     x = jnp.asarray(_X * 3)  # outside [0, 1]: not checkable on a tracer
     out = jax.jit(lambda v: xpops.dice_loss(v, jnp.asarray(_P[:, :4] % 2)))(x)
     assert np.isfinite(out)
+
+
+def test_mean_iou_result_is_returned_through_jax_jit_and_vmap():
+    """MeanIoU is a JAX pytree, so jax.jit and jax.vmap of mean_iou can return it."""
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    preds = jnp.asarray([[0, 1, 2, 1], [1, 1, 0, 2]])
+    target = jnp.asarray([[0, 1, 1, 1], [1, 0, 0, 2]])
+
+    def run(p, t):
+        return xpops.mean_iou(p, t, num_classes=3)
+
+    jitted = jax.jit(run)(preds[0], target[0])
+    eager = run(preds[0], target[0])
+    assert isinstance(jitted, xpops.MeanIoU)
+    for field in ("per_class_iou", "miou", "pixel_accuracy"):
+        np.testing.assert_allclose(np.asarray(getattr(jitted, field)),
+                                   np.asarray(getattr(eager, field)), rtol=1e-6)
+    batched = jax.vmap(run)(preds, target)
+    assert batched.per_class_iou.shape == (2, 3)
+    np.testing.assert_allclose(np.asarray(batched.miou),
+                               [float(run(preds[i], target[i]).miou) for i in range(2)],
+                               rtol=1e-6)

@@ -26,7 +26,7 @@ import numpy as np
 from .namespace import is_concrete
 from .native import natives_enabled
 
-__all__ = ["on_jax", "run_compiled", "host_arrays"]
+__all__ = ["on_jax", "run_compiled", "host_arrays", "as_pytree"]
 
 
 def _leaves(arrays: tuple[Any, ...]) -> list[Any]:
@@ -75,3 +75,25 @@ def host_arrays(*arrays: Any) -> tuple[Any, ...] | None:
     if not on_jax(*arrays) or not all(a is None or is_concrete(a) for a in arrays):
         return None
     return tuple(None if a is None else np.asarray(a) for a in arrays)
+
+
+_PYTREES: set[type] = set()
+
+
+def as_pytree(result: Any) -> Any:
+    """``result``, a dataclass of arrays, with its class registered as a JAX pytree once
+    JAX is imported, so that ``jax.jit`` and ``jax.vmap`` of an op can return it.
+
+    Registration waits for the first result built after ``import jax``: xpops itself
+    never imports JAX.
+    """
+    cls = type(result)
+    if cls not in _PYTREES and "jax" in sys.modules:
+        import dataclasses
+
+        fields = [f.name for f in dataclasses.fields(cls)]
+        sys.modules["jax"].tree_util.register_dataclass(
+            cls, data_fields=fields, meta_fields=[]
+        )
+        _PYTREES.add(cls)
+    return result

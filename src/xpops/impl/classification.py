@@ -58,8 +58,6 @@ AVERAGES = ("binary", "micro", "macro", "weighted", "samples", None)
 # ------------------------------------------------------------------- validation
 
 
-
-
 def _check_labels(xp: Any, x: Any, name: str, high: int, keep: Any, ignore_index: Any) -> None:
     """Raise when concrete labels at kept positions lie outside ``[0, high)``."""
     if not is_concrete(x) or size(x) == 0:

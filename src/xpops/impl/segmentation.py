@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._lib.counting import bincount
+from .._lib.jax_eager import as_pytree
 from .._lib.namespace import (
     array_namespace,
     as_array,
@@ -75,8 +76,6 @@ class MeanIoU:
 # ------------------------------------------------------------------------ validation
 
 
-
-
 def _check_label_values(
     xp: Any, x: Any, name: str, num_classes: int, ignore_index: int | None = None
 ) -> None:
@@ -94,8 +93,6 @@ def _check_label_values(
             + ("" if ignore_index is None else f" (ignore_index={ignore_index})")
         )
         raise ValueError(msg)
-
-
 
 
 def _check_binary_values(xp: Any, x: Any, name: str) -> None:
@@ -206,7 +203,7 @@ def _iou_result(xp: Any, inter: Any, area_pred: Any, area_target: Any, dtype: An
         xp.astype(xp.sum(inter, dtype=inter.dtype), dtype),
         xp.astype(xp.sum(area_target, dtype=area_target.dtype), dtype),
     )
-    return MeanIoU(iou, as_array(xp, miou), as_array(xp, accuracy))
+    return as_pytree(MeanIoU(iou, as_array(xp, miou), as_array(xp, accuracy)))
 
 
 def _diagonal(xp: Any, cm: Any) -> Any:
