@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ._text import aligned_table
+
 __all__ = ["main", "load_impls"]
 
 
@@ -203,11 +205,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
             _yes(c.data_dependent_shape), _yes(c.lazy),
             ", ".join(n.name for n in s.natives),
         ))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for i, row in enumerate(rows):
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-        if i == 0:
-            print("  ".join("-" * w for w in widths))
+    print("\n".join(aligned_table(rows)))
     return 0
 
 
@@ -276,11 +274,7 @@ def _cmd_porting(args: argparse.Namespace) -> int:
     for spec in SPECS.values():
         listed, agree, valid = natives_summary(spec, by_op.get(spec.name, {}))
         rows.append((spec.family, spec.name, str(listed), str(agree), str(valid)))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for i, row in enumerate(rows):
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-        if i == 0:
-            print("  ".join("-" * w for w in widths))
+    print("\n".join(aligned_table(rows)))
     return 0
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import _report
 from .._report import cell, esc
+from .._text import aligned_table
 from .runner import BenchResult
 
 __all__ = [
@@ -68,18 +69,8 @@ def format_results(results: Sequence[BenchResult]) -> str:
     """An aligned table, one row per result, ratio = xpops / peer (medians)."""
     if not results:
         return _NOTHING_RAN
-    rows = [_HEADER, *(_row(r) for r in results)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(_HEADER))]
-
-    def line(row: tuple[str, ...]) -> str:
-        cells = [
-            cell.rjust(w) if name in _RIGHT else cell.ljust(w)
-            for cell, w, name in zip(row, widths, _HEADER, strict=True)
-        ]
-        return "  ".join(cells).rstrip()
-
-    out = [line(rows[0]), "  ".join("-" * w for w in widths)]
-    out.extend(line(row) for row in rows[1:])
+    right = [i for i, name in enumerate(_HEADER) if name in _RIGHT]
+    out = aligned_table([_HEADER, *(_row(r) for r in results)], right)
     met, judged = _targets_met(results)
     if judged:
         out.append("")

@@ -10,6 +10,7 @@ from dataclasses import asdict
 
 from .. import _report
 from .._report import cell, esc
+from .._text import aligned_table
 from .engine import Failure, OpResult
 
 __all__ = [
@@ -44,9 +45,7 @@ def format_matrix(results: Sequence[OpResult]) -> str:
     rows = [["op", *backends]]
     for op in ops:
         rows.append([op, *(_cell(by[op, b]) if (op, b) in by else "" for b in backends)])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines = aligned_table(rows)
     missing = sorted({(r.backend, r.reason) for r in results if r.status == "not installed"})
     legend = "cells: status, cases run, worst absolute error vs the float64 oracle"
     if missing:

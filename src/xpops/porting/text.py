@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import textwrap
 
+from .._text import aligned_table
+
 __all__ = ["markdown_to_text"]
 
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
@@ -23,11 +25,9 @@ def _cells(line: str) -> list[str]:
 
 def _table(rows: list[list[str]], width: int) -> list[str]:
     header, body = rows[0], rows[1:]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    if sum(widths) + 2 * (len(widths) - 1) <= width:
-        out = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-               for r in rows]
-        return [out[0], "  ".join("-" * w for w in widths), *out[1:]]
+    table = aligned_table(rows)
+    if len(table[1]) <= width:  # the rule spans the full table width
+        return table
     out = []
     for row in body:  # too wide: one wrapped paragraph per row, columns named
         parts = [row[0]] + [f"{h}: {c}" for h, c in zip(header[1:], row[1:], strict=True) if c]
