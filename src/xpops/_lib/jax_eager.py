@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from .namespace import is_concrete
+from .namespace import default_int, is_concrete
 from .native import natives_enabled
 
-__all__ = ["on_jax", "run_compiled", "host_arrays", "as_pytree"]
+__all__ = ["on_jax", "run_compiled", "host_arrays", "from_host", "as_pytree"]
 
 
 def _leaves(arrays: tuple[Any, ...]) -> list[Any]:
@@ -75,6 +75,13 @@ def host_arrays(*arrays: Any) -> tuple[Any, ...] | None:
     if not on_jax(*arrays) or not all(a is None or is_concrete(a) for a in arrays):
         return None
     return tuple(None if a is None else np.asarray(a) for a in arrays)
+
+
+def from_host(xp: Any, x: Any, home: Any) -> Any:
+    """A NumPy result of :func:`host_arrays` work back as an array of ``xp`` on ``home``:
+    integers in ``xp``'s default integer dtype there, other dtypes unchanged."""
+    integral = x.dtype.kind in "iu"
+    return xp.asarray(x, dtype=default_int(xp, home) if integral else None, device=home)
 
 
 _PYTREES: set[type] = set()

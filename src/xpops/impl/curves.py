@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._lib.jax_eager import host_arrays, run_compiled
+from .._lib.jax_eager import from_host, host_arrays, run_compiled
 from .._lib.namespace import array_namespace, default_int, device, index_device
 from .._lib.validation import check_binary_scores, reject_lazy
 
@@ -108,7 +108,7 @@ def fbeta_curve(scores: Any, target: Any, /, *, beta: float = 1.0) -> tuple[Any,
     if (host := host_arrays(scores, target)) is not None:
         # eager JAX: the output length depends on the values, so nothing compiles once
         home = device(scores)
-        return tuple(xp.asarray(o, device=home) for o in fbeta_curve(*host, beta=beta))
+        return tuple(from_host(xp, o, home) for o in fbeta_curve(*host, beta=beta))
     if (elsewhere := index_device(xp, scores)) is not None:
         home = device(scores)
         out = fbeta_curve(scores.to_device(elsewhere), target.to_device(elsewhere), beta=beta)

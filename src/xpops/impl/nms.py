@@ -58,7 +58,7 @@ from typing import Any
 from .._lib.control import while_loop
 from .._lib.counting import bincount
 from .._lib.indexing import take_nonnegative
-from .._lib.jax_eager import host_arrays
+from .._lib.jax_eager import from_host, host_arrays
 from .._lib.namespace import (
     array_namespace,
     as_array,
@@ -441,12 +441,9 @@ def _index_safe(xp: Any, fn: Any, *arrays: Any) -> Any:
     home = device(arrays[0])
     if (host := host_arrays(*arrays)) is not None:
         out = fn(array_namespace(*(a for a in host if a is not None)), *host)
-
-        def from_host(x: Any) -> Any:
-            integral = x.dtype.kind in "iu"
-            return xp.asarray(x, dtype=default_int(xp, home) if integral else None, device=home)
-
-        return tuple(map(from_host, out)) if isinstance(out, tuple) else from_host(out)
+        if isinstance(out, tuple):
+            return tuple(from_host(xp, o, home) for o in out)
+        return from_host(xp, out, home)
     work = index_device(xp, arrays[0])
     if work is None:
         return fn(xp, *arrays)

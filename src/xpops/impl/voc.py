@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._lib.counting import bincount
-from .._lib.jax_eager import host_arrays
+from .._lib.jax_eager import from_host, host_arrays
 from .._lib.namespace import array_namespace, default_int, device, index_device, is_concrete
 from .._lib.validation import (
     SORTS_AND_MATCHES,
@@ -282,8 +282,7 @@ def voc_evaluate(
         # eager JAX: data-dependent shapes would compile every call anew (_lib.jax_eager)
         result = voc_evaluate(*host[:-1], gt_difficult=host[-1], box_format=box_format,
                               **options)
-        return _result_map(result, lambda a: xp.asarray(
-            a if a.dtype.kind == "f" else a.astype(home_int), device=home))
+        return _result_map(result, lambda a: from_host(xp, a, home))
     if (elsewhere := index_device(xp, det_scores)) is not None:
         result = voc_evaluate(
             *(a.to_device(elsewhere) for a in arrays),
