@@ -99,12 +99,12 @@ def test_blocked_and_sparse_phases_agree(backend, monkeypatch):
 
 
 def _small_phase0(monkeypatch, backend):
-    """Phase 0 (few survivors) on small inputs: low thresholds, small blocks, several
-    chunks of pairs; records which paths ran."""
+    """Phase 0 (few survivors) on small inputs: low thresholds, small blocks, the grid
+    even for few pairs; records which paths ran."""
     monkeypatch.setattr(nms_impl, "_FEW_MIN", 32)
     monkeypatch.setattr(nms_impl, "_FEW_BLOCK", 16)
     monkeypatch.setattr(nms_impl, "_FEW_HANDOFF", 4)
-    monkeypatch.setattr(nms_impl, "_KILL_CHUNK", 64)
+    monkeypatch.setattr(nms_impl, "_DENSE_PAIRS", 0)
     ran = []
     for name in ("_few_survivors", "_greedy"):
         real = getattr(nms_impl, name)
@@ -183,10 +183,10 @@ def test_grid_cells_reach_every_box_above_the_threshold(monkeypatch, offset):
             boxes[1:, axis] = boxes[1:, axis + 2] - widths
             cols = nms_impl._columns(np, boxes.astype(np.float32), offset)
             grid = nms_impl._Grid(np, cols, offset)
-            _, _, counts = grid.neighbours(np, cols[:, :1], c)
+            reached = grid.reach(np, cols[:, :1], c)[0, grid.keys]
             above = nms_impl._iou(np, cols[:, :1], cols, offset) > c
-            assert np.all(counts[above] > 0)
-            assert 1 < np.sum(above) and np.sum(counts == 0) > 0  # the edge lies in there
+            assert np.all(reached[above])
+            assert 1 < np.sum(above) and np.sum(~reached) > 0  # the edge lies in there
 
 
 def test_few_survivors_phase_hands_over_mid_way(backend, monkeypatch):

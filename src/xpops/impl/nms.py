@@ -23,14 +23,15 @@ result over sorted boxes is the unique fixed point of "keep i unless a kept j < 
 overlaps it above the threshold", and it is found in up to three phases:
 
 0. *Few survivors*, for :func:`nms` on at least ``_FEW_MIN`` candidates (plain areas,
-   ``iou_threshold >= 0``), before any full sort: the best ``_FEW_BLOCK`` remaining
-   candidates (a top-k, ties in input order) are resolved as a block, and the boxes
-   kept drop the candidates they suppress among their neighbours on a grid of cells
-   (each candidate looks its cell up in a sorted list of the cells the kept boxes
-   reach, narrowed by the overlap an IoU above the threshold needs), about ``N``
-   pairs in all rather than ``kept x N``, and no sort of the candidates. Once few
-   candidates remain, or a block keeps more than half of its boxes (most survive),
-   the rest is sorted and goes on to phases 1 and 2.
+   ``0 <= iou_threshold < 1``), before any full sort: the best ``_FEW_BLOCK`` remaining
+   candidates (the candidates above a score judged on a sample, sorted) are resolved
+   as a block, and the boxes kept drop the candidates they suppress. A grid of cells
+   says which kept boxes may reach each candidate (narrowed by the overlap an IoU above
+   the threshold needs): each candidate meets the best of them, and only those that
+   survive it in a cell several kept boxes reach meet them all, about ``N`` pairs in
+   all rather than ``kept x N``, and no sort of the candidates. Once few candidates
+   remain, or a block keeps more than half of its boxes (most survive), the rest is
+   sorted and goes on to phases 1 and 2.
 1. *Blocked*: take the next ``B`` candidates, resolve them among themselves (a ``B x
    B`` suppression matrix, iterated to its fixed point, which takes as many rounds as
    the block's longest suppression chain), then drop every later candidate that a box
@@ -82,9 +83,10 @@ _PAIR_CHUNK = 1 << 20  # candidate pairs evaluated at once in phase 2
 _FEW_MIN = 2048  # candidates from which phase 0 (few survivors) is tried
 _FEW_BLOCK = 128  # candidates resolved together in phase 0
 _FEW_HANDOFF = 1024  # phase 0 hands fewer remaining candidates to the sorted phases
-_CELLS = 128  # at most about this many grid cells along each axis in phase 0
+_CELLS = 64  # at most about this many grid cells along each axis in phase 0
 _CELL_DIVS = 4  # grid cells per largest box extent in phase 0
-_KILL_CHUNK = 8192  # candidate pairs evaluated at once in phase 0
+_SAMPLE = 512  # scores sampled to pick a block in phase 0
+_DENSE_PAIRS = 1 << 15  # phase 0 pairs kept boxes with every candidate up to this many pairs
 
 
 # ------------------------------------------------------------------------ validation
@@ -246,21 +248,26 @@ def _survivors(
     return ~xp.any(_exceeds(xp, a, b, t, offset, la, lb, guard), axis=0)
 
 
-def _resolve(xp: Any, suppresses: Any, candidate: Any) -> Any:
-    """Greedy keep mask of a block: ``suppresses[j, i]`` (j before i) and candidates.
+def _resolve(xp: Any, suppresses: Any, candidate: Any = None, start: Any = None) -> Any:
+    """Greedy keep mask of a block: ``suppresses[j, i]`` (j before i) and candidates
+    (None: all).
 
-    Iterates ``keep = candidate & ~any_j(keep[j] & suppresses[j, i])`` from "all kept":
-    after round r every box whose suppression chain is at most r long is final, so the
-    loop stops at the greedy answer (the map's only fixed point).
+    Iterates ``keep = candidate & ~any_j(keep[j] & suppresses[j, i])`` from "all kept"
+    (or from ``start``, a later round): after round r every box whose suppression chain
+    is at most r long is final, so the loop stops at the greedy answer (the map's only
+    fixed point).
     """
 
     def body(state: tuple[Any, Any]) -> tuple[Any, Any]:
         keep, _ = state
-        new = candidate & ~xp.any(suppresses & keep[:, None], axis=0)
+        new = ~xp.any(suppresses & keep[:, None], axis=0)
+        if candidate is not None:
+            new = candidate & new
         return new, xp.any(new != keep)
 
-    changed = xp.asarray(True, device=device(candidate))
-    keep, _ = while_loop(lambda state: state[1], body, (candidate, changed))
+    keep = candidate if start is None else start
+    changed = xp.asarray(True, device=device(keep))
+    keep, _ = while_loop(lambda state: state[1], body, (keep, changed))
     return keep
 
 
@@ -292,8 +299,8 @@ def _greedy(
     while cols.shape[1] > 0:
         b = min(block, cols.shape[1])
         head, lab = cols[:, :b], None if labels is None else labels[:b]
-        within = _exceeds(xp, head, head, t, offset, lab, lab, guard) & _upper(xp, b, dev)
-        keep = _resolve(xp, within, xp.ones((b,), dtype=xp.bool, device=dev))
+        keep = _resolve_all(xp, _exceeds(xp, head, head, t, offset, lab, lab, guard)
+                            & _upper(xp, b, dev))
         winners, win_lab, idx = _select(xp, head, lab, keep)
         k = idx.shape[0]
         kept.append(_take(xp, pos, idx))
@@ -478,7 +485,7 @@ def _nms(
     dev = device(xyxy)
     int_dtype = default_int(xp, dev)
     t = _strict_threshold(xp, xyxy.dtype, t)
-    if labels is None and t >= 0 and xyxy.shape[0] >= _FEW_MIN and limit != 0:
+    if labels is None and 0 <= t < 1 and xyxy.shape[0] >= _FEW_MIN and limit != 0:
         found = _few_first(xp, xyxy, scores, t, s_thr, limit, offset)
         if found is not None:
             return xp.astype(found, int_dtype)
@@ -532,44 +539,72 @@ def _few_survivors(
 ) -> tuple[list[Any], Any]:
     """Phase 0, without sorting all candidates: ``(kept, rest)``.
 
-    Repeatedly the ``_FEW_BLOCK`` best remaining candidates (:func:`smallest_k` of the
-    negated scores: ties in position order) are resolved among themselves as in phase
-    1, and the kept ones drop the candidates they suppress. Those can only lie in a
-    few cells around each kept box (by the cell of a box's low corner, see
-    :class:`_Grid`), so kept boxes meet only their neighbours, not all ``N``.
-    ``kept``: the kept positions in greedy order, block by block; ``rest``: the
-    ascending positions of the undecided candidates (None when none), handed to the
-    sorted phases once few remain or a block keeps more than half its boxes.
+    Repeatedly the ``_FEW_BLOCK`` best remaining candidates (:func:`_best_first`: ties
+    in position order) are resolved among themselves as in phase 1, and the kept ones
+    drop every candidate they suppress (all pairs when few, else :func:`_cell_kills`),
+    the block's own boxes included (``t < 1``: a box's IoU with itself is exactly 1,
+    and a box the block drops has an IoU above ``t`` with a kept one). ``kept``: the
+    kept positions in greedy order, block by block; ``rest``: the ascending positions
+    of the undecided candidates (None when none), handed to the sorted phases once few
+    remain or a block keeps more than half of its boxes.
     """
     m = cols.shape[1]
     dev = device(cols)
-    int_dtype = default_int(xp, dev)
-    grid = _Grid(xp, cols, offset)
-    neg = -scores
-    dead_value = xp.asarray(xp.inf, dtype=scores.dtype, device=dev)
-    alive = xp.ones((m,), dtype=xp.bool, device=dev)
-    n_alive, n_kept = m, 0
+    grid = None
+    pos = None  # positions of the remaining candidates (None: all, in order)
     kept: list[Any] = []
+    n_kept = 0
     while True:  # a loop over blocks
-        b = min(_FEW_BLOCK, n_alive)
-        _, block = smallest_k(xp, neg if n_alive == m else xp.where(alive, neg, dead_value), b)
-        head = _take(xp, cols, block, axis=1)
-        within = _exceeds(xp, head, head, t, offset, None, None, False) & _upper(xp, b, dev)
-        keep = _resolve(xp, within, xp.ones((b,), dtype=xp.bool, device=dev))
-        winners, _, idx = _select(xp, head, None, keep)
-        kept.append(_take(xp, block, idx))
-        k = idx.shape[0]
+        n = m if pos is None else pos.shape[0]
+        b = min(_FEW_BLOCK, n)
+        here = cols if pos is None else _take(xp, cols, pos, axis=1)
+        block = _best_first(xp, scores if pos is None else _take(xp, scores, pos), b)
+        b = block.shape[0]
+        head = _take(xp, here, block, axis=1)
+        keep = _resolve_all(xp, _exceeds(xp, head, head, t, offset, None, None, False)
+                            & _upper(xp, b, dev))
+        (idx,) = xp.nonzero(keep)
+        winners, k = _take(xp, head, idx, axis=1), idx.shape[0]
+        won = _take(xp, block, idx)
+        if n == b or (limit is not None and n_kept + k >= limit):
+            kept.append(won if pos is None else _take(xp, pos, won))
+            return kept, None
+        if k * n <= _DENSE_PAIRS:
+            killed = ~_survivors(xp, winners, here, t, offset, None, None, False)
+        else:
+            grid = _Grid(xp, cols, offset) if grid is None else grid
+            killed = _cell_kills(xp, grid, winners, pos, t, offset)
+        kept.append(won if pos is None else _take(xp, pos, won))
         n_kept += k
-        if n_alive == b or (limit is not None and n_kept >= limit):
+        (alive,) = xp.nonzero(~killed)
+        if alive.shape[0] == 0:
             return kept, None
-        dead = xp.concat((block, _cell_kills(xp, grid, winners, alive, t, offset)))
-        alive = alive & (bincount(xp, dead, length=m) == 0)
-        n_alive = int(xp.sum(xp.astype(alive, int_dtype)))
-        if n_alive == 0:
-            return kept, None
-        if 4 * n_alive < m or n_alive < _FEW_HANDOFF or 2 * k > b:
-            (rest,) = xp.nonzero(alive)
-            return kept, rest
+        pos = alive if pos is None else _take(xp, pos, alive)
+        if alive.shape[0] < _FEW_HANDOFF or 2 * k > b:
+            return kept, pos
+
+
+def _best_first(xp: Any, scores: Any, b: int) -> Any:
+    """Positions of the ``b`` best candidates in greedy order (decreasing score, ties in
+    position order; ``1 <= b <= n``) without sorting all ``n``: the candidates scoring
+    at least a value that about ``4 b`` of them reach (judged on a strided sample of
+    about ``_SAMPLE``) are sorted instead. Fewer than ``b`` when the sample misjudges,
+    still a prefix of the greedy order; :func:`smallest_k` when ties crowd the value."""
+    n = scores.shape[0]
+    if n <= 8 * b:
+        return xp.argsort(-scores, stable=True)[:b]
+    sample = xp.sort(scores[:: max(1, n // _SAMPLE)])
+    m = sample.shape[0]
+    (top,) = xp.nonzero(scores >= sample[-min(m, -(-4 * b * m // n))])
+    if top.shape[0] > 32 * b:
+        return smallest_k(xp, -scores, b)[1]
+    return _take(xp, top, xp.argsort(-_take(xp, scores, top), stable=True)[:b])
+
+
+def _resolve_all(xp: Any, suppresses: Any) -> Any:
+    """:func:`_resolve` of a block whose boxes are all candidates, starting from its
+    first round (kept: the boxes nothing in the block suppresses)."""
+    return _resolve(xp, suppresses, start=~xp.any(suppresses, axis=0))
 
 
 class _Grid:
@@ -583,11 +618,10 @@ class _Grid:
     - s``; ``s`` is shrunk by ``64 eps`` relative, more than the float rounding of
     the IoU can lift it, and ``t`` capped at 1 (no range is then empty). These
     bounds, widened by a margin of ``8 eps`` relative (far above the rounding of their
-    computation), map to a range of cells: the cell of a
-    coordinate, ``floor((v - origin) / size)`` clipped to the grid, is computed with
-    monotone roundings, so it is monotone in ``v`` and no overlapping box is missed.
-    The candidates are never sorted: the few cells that each block's kept boxes reach
-    are listed and sorted instead, and every candidate looks its cell up among them.
+    computation), map to a range of cells: the cell of a coordinate, ``floor((v -
+    origin) / size)`` clipped to the grid, is computed with monotone roundings, so it is
+    monotone in ``v`` and no overlapping box is missed. The candidates are never
+    sorted: a table of cells by kept boxes says which kept boxes reach each cell.
     """
 
     def __init__(self, xp: Any, cols: Any, offset: int) -> None:
@@ -597,7 +631,6 @@ class _Grid:
         self.eps = xp.finfo(cols.dtype).eps
         self.margin = 8 * self.eps
         self.axes = []
-        cells = []
         for axis in (0, 1):
             low = cols[axis, :]
             extent = float(xp.max(cols[axis + 2, :] - low)) + offset
@@ -609,11 +642,11 @@ class _Grid:
         # 0 and the last cell along each axis (xp.clip is slow in array-api-compat)
         self.bounds = [xp.asarray(c, dtype=self.int_dtype, device=dev)
                        for c in (0, self.axes[0][2] - 1, self.axes[1][2] - 1)]
-        for axis in (0, 1):
-            cells.append(self._cell(xp, cols[axis, :], axis))
         self.columns = self.axes[0][2]
+        self.keys = (self._cell(xp, cols[1, :], 1) * self.columns
+                     + self._cell(xp, cols[0, :], 0))
+        self.lines = [xp.arange(a[2], dtype=self.int_dtype, device=dev) for a in self.axes]
         self.cols = cols
-        self.keys = cells[1] * self.columns + cells[0]
 
     def _cell(self, xp: Any, v: Any, axis: int) -> Any:
         """Cells of ``v``, clipped to the grid (monotone, as the floor)."""
@@ -621,13 +654,10 @@ class _Grid:
         cell = xp.astype(xp.floor((v - origin) / size), self.int_dtype)
         return xp.minimum(xp.maximum(cell, self.bounds[0]), self.bounds[axis + 1])
 
-    def neighbours(self, xp: Any, winners: Any, t: float) -> tuple[Any, Any, Any]:
-        """``(reach, start, counts)``: the winners (columns of ``winners (5, k)``) that
-        may overlap candidate ``j`` are the columns ``start[j]:start[j] + counts[j]`` of
-        ``reach (5, R)``: a winner's columns for each cell it reaches (a rectangle of
-        cells), sorted by cell key."""
-        dev = device(winners)
-        k = winners.shape[1]
+    def reach(self, xp: Any, winners: Any, t: float) -> Any:
+        """``(k, cells)`` mask: may kept box ``w`` (a row; a column of ``winners (5,
+        k)``) suppress a candidate whose low corner lies in the cell (a column per
+        key)? The product of a range of columns and a range of rows."""
         ranges = []
         for axis in (0, 1):
             lo, hi = winners[axis, :], winners[axis + 2, :]
@@ -635,61 +665,41 @@ class _Grid:
             overlap = (hi - lo + self.offset) * (min(t, 1.0) * (1 - 64 * self.eps))
             first = lo + overlap - extent - (xp.abs(lo) + extent) * self.margin
             last = hi + self.offset - overlap + (xp.abs(hi) + extent) * self.margin
-            ranges.append((self._cell(xp, first, axis), self._cell(xp, last, axis)))
-        (c0, c1), (r0, r1) = ranges
-        width = c1 - c0 + 1
-        area = width * (r1 - r0 + 1)
-        n_cells = int(xp.sum(area))
-        owner = xp.repeat(xp.arange(k, dtype=self.int_dtype, device=dev), area)
-        local = (xp.arange(n_cells, dtype=self.int_dtype, device=dev)
-                 - xp.repeat(xp.cumulative_sum(area, include_initial=True)[:-1], area))
-        w = xp.repeat(width, area)
-        keys = ((xp.repeat(r0, area) + local // w) * self.columns
-                + xp.repeat(c0, area) + local % w)
-        per_cell = bincount(xp, keys, length=self.columns * self.axes[1][2])
-        first = xp.cumulative_sum(per_cell, include_initial=True)
-        start, counts = _take(xp, first, self.keys), _take(xp, per_cell, self.keys)
-        return _take(xp, winners, _take(xp, owner, xp.argsort(keys)), axis=1), start, counts
+            line = self.lines[axis][None, :]
+            ranges.append((self._cell(xp, first, axis)[:, None] <= line)
+                          & (line <= self._cell(xp, last, axis)[:, None]))
+        across, down = ranges
+        return xp.reshape(down[:, :, None] & across[:, None, :], (winners.shape[1], -1))
 
 
-def _cell_kills(xp: Any, grid: _Grid, winners: Any, alive: Any, t: float, offset: int) -> Any:
-    """Positions of the ``alive`` candidates that a box of ``winners (5, k)`` suppresses
-    (with repeats; the winners themselves included).
+def _cell_kills(
+    xp: Any, grid: _Grid, winners: Any, pos: Any, t: float, offset: int
+) -> Any:
+    """Mask over the candidates ``pos`` (positions into the grid's boxes; None: all) of
+    those a box of ``winners (5, k)`` suppresses.
 
-    Pairs (candidate, winner in a cell it reaches) are taken in chunks of about
-    ``_KILL_CHUNK``: larger pair arrays would grow the heap past its trim threshold
-    and be page-faulted afresh on every call."""
-    reach, start, counts = grid.neighbours(xp, winners, t)
-    dev = device(winners)
-    counts = xp.where(alive, counts, xp.zeros_like(counts))
-    bounds = xp.cumulative_sum(counts, include_initial=True)
-    total = int(bounds[-1])
-    m = counts.shape[0]
-    if total <= _KILL_CHUNK:
-        edges = [0, m]
-    else:
-        cuts = xp.searchsorted(bounds, xp.arange(0, total, _KILL_CHUNK, dtype=bounds.dtype,
-                                                 device=dev), side="right") - 1
-        edges = sorted({*(int(cuts[i]) for i in range(cuts.shape[0])), m})
-    zero = xp.zeros((), dtype=winners.dtype, device=dev)
-    killed = []
-    for ra, rb in zip(edges[:-1], edges[1:], strict=True):  # a loop over chunks
-        c = counts[ra:rb]
-        first = bounds[ra:rb] - bounds[ra]
-        size = int(bounds[rb] - bounds[ra])
-        slot = xp.arange(size, dtype=c.dtype, device=dev) + xp.repeat(start[ra:rb] - first, c)
-        cand = xp.repeat(xp.arange(ra, rb, dtype=c.dtype, device=dev), c)
-        a = _take(xp, reach, slot, axis=1)
-        b = _take(xp, grid.cols, cand, axis=1)
-        lo = xp.maximum(a[:2, :], b[:2, :])
-        wh = xp.minimum(a[2:4, :], b[2:4, :]) - lo
-        wh = xp.maximum(wh + offset if offset else wh, zero)
-        inter = wh[0, :] * wh[1, :]
-        (hit,) = xp.nonzero(inter / (a[4, :] + b[4, :] - inter) > t)
-        killed.append(_take(xp, cand, hit))
-    if not killed:
-        return xp.zeros((0,), dtype=start.dtype, device=dev)
-    return xp.concat(killed)
+    Each candidate meets the best kept box that reaches its cell (the first, as kept
+    boxes come in greedy order); only the candidates that survive it and lie in a cell
+    that several kept boxes reach (few, as kept boxes lie far apart when few survive)
+    meet every kept box. A candidate no kept box reaches meets the last one, harmlessly:
+    their IoU is at most the threshold."""
+    reach = grid.reach(xp, winners, t)
+    keys = grid.keys if pos is None else _take(xp, grid.keys, pos)
+    cand = grid.cols if pos is None else _take(xp, grid.cols, pos, axis=1)
+    k, dev = winners.shape[1], device(keys)
+    rank = xp.arange(k, dtype=grid.int_dtype, device=dev)[:, None]
+    first = xp.min(xp.where(reach, rank, xp.asarray(k, dtype=rank.dtype, device=dev)), axis=0)
+    latest = xp.max(xp.where(reach, rank, xp.asarray(-1, dtype=rank.dtype, device=dev)),
+                    axis=0)
+    last = xp.asarray(k - 1, dtype=rank.dtype, device=dev)
+    best = _take(xp, xp.minimum(first, last), keys)  # the last where no kept box reaches
+    killed = _iou(xp, _take(xp, winners, best, axis=1), cand, offset, guard=False) > t
+    (left,) = xp.nonzero(_take(xp, latest > first, keys) & ~killed)
+    if left.shape[0] == 0:
+        return killed
+    more = ~_survivors(xp, winners, _take(xp, cand, left, axis=1), t, offset, None, None, False)
+    return killed | (bincount(xp, _take(xp, left, xp.nonzero(more)[0]),
+                              length=cand.shape[1]) > 0)
 
 
 # why NMS cannot stay lazy on Dask (reject_lazy's "it ...")
