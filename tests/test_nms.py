@@ -103,7 +103,6 @@ def _small_phase0(monkeypatch, backend):
     even for few pairs; records which paths ran."""
     monkeypatch.setattr(nms_impl, "_FEW_MIN", 32)
     monkeypatch.setattr(nms_impl, "_FEW_BLOCK", 16)
-    monkeypatch.setattr(nms_impl, "_FEW_HANDOFF", 4)
     monkeypatch.setattr(nms_impl, "_DENSE_PAIRS", 0)
     ran = []
     for name in ("_few_survivors", "_greedy"):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import statistics
+import sys
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -33,6 +35,7 @@ __all__ = [
 BENCH_BACKENDS = ("numpy", "torch:cpu", "torch:cuda", "jax:cpu", "jax:gpu")
 DEFAULT_SIZE = (4096, 4096)
 DEFAULT_SEED = 20240917
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (malloc.h)
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,7 @@ def run_benchmarks(
         msg = f"`repeats` must be at least 1, got {repeats}"
         raise ValueError(msg)
     selected_ops = _check_ops(ops)
+    _steady_heap()
     say = progress if progress is not None else (lambda line: None)
     rows, classes = size
     data = _HostData((int(rows), int(classes)), seed)
@@ -227,6 +231,26 @@ def run_benchmarks(
                 _run_backend(item, selected_ops, data, repeats, warmup, say, natives)
             )
     return results
+
+
+def _steady_heap() -> None:
+    """Pins glibc's malloc thresholds for the rest of the process.
+
+    By default freeing a large block raises the threshold above which allocations are
+    mapped afresh (and page-faulted on every call) to that block's size, so one
+    workload's times would depend on which workloads ran before it: ``batched_nms``
+    alone ran twice as slow as after ``box_iou``. At their ceilings every workload sees
+    the steady state of a long-running process, whatever the selection. Both sides of
+    a ratio run in this process under the same setting. No-op off glibc.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(_M_MMAP_THRESHOLD, 32 << 20)  # glibc's ceiling on 64-bit
+    mallopt(_M_TRIM_THRESHOLD, 1 << 30)
 
 
 def _pure(side: Side) -> Side:

@@ -29,9 +29,9 @@ overlaps it above the threshold", and it is found in up to three phases:
    says which kept boxes may reach each candidate (narrowed by the overlap an IoU above
    the threshold needs): each candidate meets the best of them, and only those that
    survive it in a cell several kept boxes reach meet them all, about ``N`` pairs in
-   all rather than ``kept x N``, and no sort of the candidates. Once few candidates
-   remain, or a block keeps more than half of its boxes (most survive), the rest is
-   sorted and goes on to phases 1 and 2.
+   all rather than ``kept x N``, and no sort of the candidates. Once a block keeps more
+   than half of its boxes (most survive), the rest is sorted and goes on to phases 1
+   and 2.
 1. *Blocked*: take the next ``B`` candidates, resolve them among themselves (a ``B x
    B`` suppression matrix, iterated to its fixed point, which takes as many rounds as
    the block's longest suppression chain), then drop every later candidate that a box
@@ -82,7 +82,6 @@ _SPARSE_MIN = 512  # fewer remaining candidates than this stay in phase 1
 _PAIR_CHUNK = 1 << 20  # candidate pairs evaluated at once in phase 2
 _FEW_MIN = 2048  # candidates from which phase 0 (few survivors) is tried
 _FEW_BLOCK = 128  # candidates resolved together in phase 0
-_FEW_HANDOFF = 1024  # phase 0 hands fewer remaining candidates to the sorted phases
 _CELLS = 64  # at most about this many grid cells along each axis in phase 0
 _CELL_DIVS = 4  # grid cells per largest box extent in phase 0
 _SAMPLE = 512  # scores sampled to pick a block in phase 0
@@ -545,8 +544,8 @@ def _few_survivors(
     the block's own boxes included (``t < 1``: a box's IoU with itself is exactly 1,
     and a box the block drops has an IoU above ``t`` with a kept one). ``kept``: the
     kept positions in greedy order, block by block; ``rest``: the ascending positions
-    of the undecided candidates (None when none), handed to the sorted phases once few
-    remain or a block keeps more than half of its boxes.
+    of the undecided candidates (None when none), handed to the sorted phases once a
+    block keeps more than half of its boxes.
     """
     m = cols.shape[1]
     dev = device(cols)
@@ -580,7 +579,7 @@ def _few_survivors(
         if alive.shape[0] == 0:
             return kept, None
         pos = alive if pos is None else _take(xp, pos, alive)
-        if alive.shape[0] < _FEW_HANDOFF or 2 * k > b:
+        if 2 * k > b:
             return kept, pos
 
 
@@ -678,28 +677,37 @@ def _cell_kills(
     """Mask over the candidates ``pos`` (positions into the grid's boxes; None: all) of
     those a box of ``winners (5, k)`` suppresses.
 
-    Each candidate meets the best kept box that reaches its cell (the first, as kept
-    boxes come in greedy order); only the candidates that survive it and lie in a cell
-    that several kept boxes reach (few, as kept boxes lie far apart when few survive)
-    meet every kept box. A candidate no kept box reaches meets the last one, harmlessly:
-    their IoU is at most the threshold."""
+    Each candidate meets the first kept box (in greedy order) that reaches its cell;
+    the survivors in a cell that a second one reaches meet it; those that survive it
+    too, in a cell that a third one reaches, meet every kept box. Few candidates get
+    past the first round when few survive: kept boxes lie far apart. A candidate no
+    kept box reaches meets the last one, harmlessly (their IoU is at most ``t``)."""
     reach = grid.reach(xp, winners, t)
     keys = grid.keys if pos is None else _take(xp, grid.keys, pos)
     cand = grid.cols if pos is None else _take(xp, grid.cols, pos, axis=1)
-    k, dev = winners.shape[1], device(keys)
+    n, k, dev = cand.shape[1], winners.shape[1], device(keys)
     rank = xp.arange(k, dtype=grid.int_dtype, device=dev)[:, None]
-    first = xp.min(xp.where(reach, rank, xp.asarray(k, dtype=rank.dtype, device=dev)), axis=0)
-    latest = xp.max(xp.where(reach, rank, xp.asarray(-1, dtype=rank.dtype, device=dev)),
-                    axis=0)
-    last = xp.asarray(k - 1, dtype=rank.dtype, device=dev)
-    best = _take(xp, xp.minimum(first, last), keys)  # the last where no kept box reaches
+    none = xp.asarray(k, dtype=rank.dtype, device=dev)
+    first = xp.min(xp.where(reach, rank, none), axis=0)  # per cell
+    second = xp.min(xp.where(reach & (rank > first[None, :]), rank, none), axis=0)
+    third = xp.max(xp.where(reach, rank, -none), axis=0) > second
+    best = _take(xp, xp.minimum(first, none - 1), keys)
     killed = _iou(xp, _take(xp, winners, best, axis=1), cand, offset, guard=False) > t
-    (left,) = xp.nonzero(_take(xp, latest > first, keys) & ~killed)
+    (left,) = xp.nonzero(_take(xp, second < none, keys) & ~killed)
     if left.shape[0] == 0:
         return killed
-    more = ~_survivors(xp, winners, _take(xp, cand, left, axis=1), t, offset, None, None, False)
-    return killed | (bincount(xp, _take(xp, left, xp.nonzero(more)[0]),
-                              length=cand.shape[1]) > 0)
+    cell = _take(xp, keys, left)
+    near = _take(xp, winners, _take(xp, second, cell), axis=1)
+    hit = _iou(xp, near, _take(xp, cand, left, axis=1), offset, guard=False) > t
+    (crowd,) = xp.nonzero(_take(xp, third, cell) & ~hit)
+    (dead,) = xp.nonzero(hit)
+    dead = _take(xp, left, dead)
+    if crowd.shape[0]:
+        crowd = _take(xp, left, crowd)
+        more = ~_survivors(xp, winners, _take(xp, cand, crowd, axis=1), t, offset, None,
+                           None, False)
+        dead = xp.concat((dead, _take(xp, crowd, xp.nonzero(more)[0])))
+    return killed | (bincount(xp, dead, length=n) > 0)
 
 
 # why NMS cannot stay lazy on Dask (reject_lazy's "it ...")
