@@ -207,6 +207,30 @@ def test_few_survivors_phase_hands_over_mid_way(backend, monkeypatch):
         np.testing.assert_array_equal(got, nms_oracle(boxes, scores, 0.5, **kwargs))
 
 
+def test_few_survivors_phase_takes_infinite_scores(backend, monkeypatch):
+    """Scores of +-inf (and ties among them) pass through phase 0's sampled blocks: the
+    result equals the sorted phases' (checked against torchvision)."""
+    boxes, scores = clustered(np.random.default_rng(18), 600, centres=6, span=400.0)
+    scores[::40], scores[1::53] = np.inf, -np.inf
+    want = _np(backend, _run(backend, xpops.nms, boxes, scores, 0.5))
+    ran = _small_phase0(monkeypatch, backend)
+    got = _np(backend, _run(backend, xpops.nms, boxes, scores, 0.5))
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got, nms_oracle(boxes, scores, 0.5))
+    assert ran[0] == "_few_survivors"
+
+
+def test_few_survivors_phase_with_tied_scores(backend, monkeypatch):
+    """Scores tied in large groups crowd the sampled block threshold (phase 0 then takes
+    an exact top-k): equal scores still go in input order."""
+    boxes, _ = clustered(np.random.default_rng(19), 1200, centres=6, span=400.0)
+    scores = np.repeat([0.9, 0.1], [800, 400])
+    ran = _small_phase0(monkeypatch, backend)
+    got = _np(backend, _run(backend, xpops.nms, boxes, scores, 0.5))
+    np.testing.assert_array_equal(got, nms_oracle(boxes, scores, 0.5))
+    assert ran[0] == "_few_survivors"
+
+
 def test_few_survivors_phase_skips_degenerate_boxes(backend, monkeypatch):
     """Zero-area boxes need the guarded IoU: phase 0 stands aside, the result holds."""
     boxes, scores = clustered(np.random.default_rng(13), 200, centres=4, span=300.0)

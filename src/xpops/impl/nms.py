@@ -515,7 +515,7 @@ def _few_first(
     if cand_scores.shape[0] < _FEW_MIN or xp.finfo(boxes.dtype).eps > 1e-6:
         return None
     cols = _columns(xp, boxes, offset)
-    if not _plain_areas(xp, cols) or not bool(xp.all(xp.isfinite(cand_scores))):
+    if not _plain_areas(xp, cols):
         return None
     kept, rest = _few_survivors(xp, cols, cand_scores, t, offset, limit)
     n_kept = sum(k.shape[0] for k in kept)
@@ -625,49 +625,49 @@ class _Grid:
 
     def __init__(self, xp: Any, cols: Any, offset: int) -> None:
         dev = device(cols)
-        self.int_dtype = default_int(xp, dev)
         self.offset = offset
         self.eps = xp.finfo(cols.dtype).eps
         self.margin = 8 * self.eps
-        self.axes = []
-        for axis in (0, 1):
-            low = cols[axis, :]
-            extent = float(xp.max(cols[axis + 2, :] - low)) + offset
-            origin = xp.min(low)
-            span = float(xp.max(low) - origin)
-            size = max(extent / _CELL_DIVS, span / _CELLS, 1e-30)
-            count = min(int(span / size) + 2, _CELLS + 2)
-            self.axes.append((origin, size, count, extent))
-        # 0 and the last cell along each axis (xp.clip is slow in array-api-compat)
-        self.bounds = [xp.asarray(c, dtype=self.int_dtype, device=dev)
-                       for c in (0, self.axes[0][2] - 1, self.axes[1][2] - 1)]
-        self.columns = self.axes[0][2]
-        self.keys = (self._cell(xp, cols[1, :], 1) * self.columns
-                     + self._cell(xp, cols[0, :], 0))
-        self.lines = [xp.arange(a[2], dtype=self.int_dtype, device=dev) for a in self.axes]
+        low = cols[0:2, :]
+        origin = xp.min(low, axis=1)
+        extents = xp.max(cols[2:4, :] - low, axis=1)
+        spans = xp.max(low, axis=1) - origin
+        extent = [float(extents[axis]) + offset for axis in (0, 1)]
+        size = [max(extent[axis] / _CELL_DIVS, float(spans[axis]) / _CELLS, 1e-30)
+                for axis in (0, 1)]
+        counts = [min(int(float(spans[axis]) / size[axis]) + 2, _CELLS + 2) for axis in (0, 1)]
+        # per axis (x, y) as columns; cells are int32: at most (_CELLS + 2)^2 keys
+        self.extent = xp.asarray(extent, dtype=cols.dtype, device=dev)[:, None]
+        self.origin = origin[:, None]
+        self.size = xp.asarray(size, dtype=cols.dtype, device=dev)[:, None]
+        self.last = xp.asarray([c - 1 for c in counts], dtype=xp.int32, device=dev)[:, None]
+        self.zero = xp.zeros((), dtype=xp.int32, device=dev)
+        self.lines = [xp.arange(c, dtype=xp.int32, device=dev)[None, :] for c in counts]
+        self.columns = counts[0]
+        cells = self._cells(xp, low)
+        self.keys = cells[1, :] * counts[0] + cells[0, :]
         self.cols = cols
 
-    def _cell(self, xp: Any, v: Any, axis: int) -> Any:
-        """Cells of ``v``, clipped to the grid (monotone, as the floor)."""
-        origin, size, _, _ = self.axes[axis]
-        cell = xp.astype(xp.floor((v - origin) / size), self.int_dtype)
-        return xp.minimum(xp.maximum(cell, self.bounds[0]), self.bounds[axis + 1])
+    def _cells(self, xp: Any, v: Any) -> Any:
+        """Cells of ``v (2, n)`` (x, y), clipped to the grid (monotone, as the floor)."""
+        cell = xp.astype(xp.floor((v - self.origin) / self.size), xp.int32)
+        return xp.minimum(xp.maximum(cell, self.zero), self.last)
 
     def reach(self, xp: Any, winners: Any, t: float) -> Any:
         """``(k, cells)`` mask: may kept box ``w`` (a row; a column of ``winners (5,
         k)``) suppress a candidate whose low corner lies in the cell (a column per
         key)? The product of a range of columns and a range of rows."""
-        ranges = []
-        for axis in (0, 1):
-            lo, hi = winners[axis, :], winners[axis + 2, :]
-            extent = self.axes[axis][3]
-            overlap = (hi - lo + self.offset) * (min(t, 1.0) * (1 - 64 * self.eps))
-            first = lo + overlap - extent - (xp.abs(lo) + extent) * self.margin
-            last = hi + self.offset - overlap + (xp.abs(hi) + extent) * self.margin
-            line = self.lines[axis][None, :]
-            ranges.append((self._cell(xp, first, axis)[:, None] <= line)
-                          & (line <= self._cell(xp, last, axis)[:, None]))
-        across, down = ranges
+        lo, hi = winners[0:2, :], winners[2:4, :]
+        overlap = (hi - lo + self.offset) * (min(t, 1.0) * (1 - 64 * self.eps))
+        first = self._cells(xp, lo + overlap - self.extent
+                            - (xp.abs(lo) + self.extent) * self.margin)
+        last = self._cells(xp, hi + self.offset - overlap
+                           + (xp.abs(hi) + self.extent) * self.margin)
+        across, down = (
+            (first[axis, :][:, None] <= self.lines[axis])
+            & (self.lines[axis] <= last[axis, :][:, None])
+            for axis in (0, 1)
+        )
         return xp.reshape(down[:, :, None] & across[:, None, :], (winners.shape[1], -1))
 
 
@@ -686,14 +686,16 @@ def _cell_kills(
     keys = grid.keys if pos is None else _take(xp, grid.keys, pos)
     cand = grid.cols if pos is None else _take(xp, grid.cols, pos, axis=1)
     n, k, dev = cand.shape[1], winners.shape[1], device(keys)
-    rank = xp.arange(k, dtype=grid.int_dtype, device=dev)[:, None]
+    rank = xp.arange(k, dtype=xp.int16, device=dev)[:, None]  # k <= _FEW_BLOCK
     none = xp.asarray(k, dtype=rank.dtype, device=dev)
     first = xp.min(xp.where(reach, rank, none), axis=0)  # per cell
     second = xp.min(xp.where(reach & (rank > first[None, :]), rank, none), axis=0)
     third = xp.max(xp.where(reach, rank, -none), axis=0) > second
-    best = _take(xp, xp.minimum(first, none - 1), keys)
+    crowded = second < none
+    first, second = (xp.astype(c, xp.int32) for c in (xp.minimum(first, none - 1), second))
+    best = _take(xp, first, keys)
     killed = _iou(xp, _take(xp, winners, best, axis=1), cand, offset, guard=False) > t
-    (left,) = xp.nonzero(_take(xp, second < none, keys) & ~killed)
+    (left,) = xp.nonzero(_take(xp, crowded, keys) & ~killed)
     if left.shape[0] == 0:
         return killed
     cell = _take(xp, keys, left)
