@@ -562,20 +562,19 @@ def _few_survivors(
         head = _take(xp, here, block, axis=1)
         keep = _resolve_all(xp, _exceeds(xp, head, head, t, offset, None, None, False)
                             & _upper(xp, b, dev))
-        (idx,) = xp.nonzero(keep)
-        winners, k = _take(xp, head, idx, axis=1), idx.shape[0]
+        winners, _, idx = _select(xp, head, None, keep)
         won = _take(xp, block, idx)
-        if n == b or (limit is not None and n_kept + k >= limit):
-            kept.append(won if pos is None else _take(xp, pos, won))
+        kept.append(won if pos is None else _take(xp, pos, won))
+        k = idx.shape[0]
+        n_kept += k
+        if n == b or (limit is not None and n_kept >= limit):
             return kept, None
         if k * n <= _DENSE_PAIRS:
-            killed = ~_survivors(xp, winners, here, t, offset, None, None, False)
+            survive = _survivors(xp, winners, here, t, offset, None, None, False)
         else:
             grid = _Grid(xp, cols, offset) if grid is None else grid
-            killed = _cell_kills(xp, grid, winners, pos, t, offset)
-        kept.append(won if pos is None else _take(xp, pos, won))
-        n_kept += k
-        (alive,) = xp.nonzero(~killed)
+            survive = ~_cell_kills(xp, grid, winners, pos, t, offset)
+        (alive,) = xp.nonzero(survive)
         if alive.shape[0] == 0:
             return kept, None
         pos = alive if pos is None else _take(xp, pos, alive)
@@ -643,7 +642,6 @@ class _Grid:
         self.last = xp.asarray([c - 1 for c in counts], dtype=xp.int32, device=dev)[:, None]
         self.zero = xp.zeros((), dtype=xp.int32, device=dev)
         self.lines = [xp.arange(c, dtype=xp.int32, device=dev)[None, :] for c in counts]
-        self.columns = counts[0]
         cells = self._cells(xp, low)
         self.keys = cells[1, :] * counts[0] + cells[0, :]
         self.cols = cols
