@@ -182,7 +182,7 @@ def test_grid_cells_reach_every_box_above_the_threshold(monkeypatch, offset):
             boxes[1:, axis] = boxes[1:, axis + 2] - widths
             cols = nms_impl._columns(np, boxes.astype(np.float32), offset)
             grid = nms_impl._Grid(np, cols, offset)
-            reached = grid.reach(np, cols[:, :1], c)[0, grid.keys]
+            reached = grid.reach(np, cols[:, :1], c)[0, grid.keys] > 0
             above = nms_impl._iou(np, cols[:, :1], cols, offset) > c
             assert np.all(reached[above])
             assert 1 < np.sum(above) and np.sum(~reached) > 0  # the edge lies in there
