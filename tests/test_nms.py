@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import xpops
 from xpops._lib.control import while_loop
 from xpops._lib.indexing import take_nonnegative
-from xpops.impl import nms as nms_impl
+from xpops.impl import nms_greedy as greedy
 from xpops.spec.nms import (
     batched_nms_oracle,
     classic_numpy_nms,
@@ -80,15 +80,15 @@ def test_blocked_and_sparse_phases_agree(backend, monkeypatch):
     scores = np.round(scores * 8) / 8  # many ties: the stable order must hold in both
     labels = np.random.default_rng(4).integers(0, 3, 150)
     args = (backend.asarray(boxes), backend.asarray(scores))
-    monkeypatch.setattr(nms_impl, "_FIRST_BLOCK", 8)
-    monkeypatch.setattr(nms_impl, "_SPARSE_MIN", 16)  # the sweep takes over early
-    monkeypatch.setattr(nms_impl, "_PAIR_CHUNK", 64)  # in several chunks
+    monkeypatch.setattr(greedy, "_FIRST_BLOCK", 8)
+    monkeypatch.setattr(greedy, "_SPARSE_MIN", 16)  # the sweep takes over early
+    monkeypatch.setattr(greedy, "_PAIR_CHUNK", 64)  # in several chunks
     sweeps = []
-    sparse = nms_impl._sparse_greedy
-    monkeypatch.setattr(nms_impl, "_sparse_greedy", lambda *a: sweeps.append(1) or sparse(*a))
+    sparse = greedy._sparse_greedy
+    monkeypatch.setattr(greedy, "_sparse_greedy", lambda *a: sweeps.append(1) or sparse(*a))
     both = xpops.nms(*args, 0.5), xpops.batched_nms(*args, backend.asarray(labels), 0.5)
     assert len(sweeps) == 2
-    monkeypatch.setattr(nms_impl, "_SPARSE_MIN", 10**9)  # blocked phase only
+    monkeypatch.setattr(greedy, "_SPARSE_MIN", 10**9)  # blocked phase only
     blocked = xpops.nms(*args, 0.5), xpops.batched_nms(*args, backend.asarray(labels), 0.5)
     for a, b in zip(both, blocked, strict=True):
         np.testing.assert_array_equal(_np(backend, a), _np(backend, b))
@@ -101,13 +101,13 @@ def test_blocked_and_sparse_phases_agree(backend, monkeypatch):
 def _small_phase0(monkeypatch, backend):
     """Phase 0 (few survivors) on small inputs: low thresholds, small blocks, the grid
     even for few pairs; records which paths ran."""
-    monkeypatch.setattr(nms_impl, "_FEW_MIN", 32)
-    monkeypatch.setattr(nms_impl, "_FEW_BLOCK", 16)
-    monkeypatch.setattr(nms_impl, "_DENSE_PAIRS", 0)
+    monkeypatch.setattr(greedy, "_FEW_MIN", 32)
+    monkeypatch.setattr(greedy, "_FEW_BLOCK", 16)
+    monkeypatch.setattr(greedy, "_DENSE_PAIRS", 0)
     ran = []
     for name in ("_few_survivors", "_greedy"):
-        real = getattr(nms_impl, name)
-        monkeypatch.setattr(nms_impl, name,
+        real = getattr(greedy, name)
+        monkeypatch.setattr(greedy, name,
                             lambda *a, _r=real, _n=name, **k: ran.append(_n) or _r(*a, **k))
     return ran
 
@@ -169,21 +169,21 @@ def test_grid_cells_reach_every_box_above_the_threshold(monkeypatch, offset):
     at the far end of a kept box, inside it, of relative width within a few float32
     steps of ``t`` (IoU = that width), on cells far finer than the slivers' spread
     (some of which lie outside)."""
-    monkeypatch.setattr(nms_impl, "_CELLS", 4096)
-    monkeypatch.setattr(nms_impl, "_CELL_DIVS", 4096)
+    monkeypatch.setattr(greedy, "_CELLS", 4096)
+    monkeypatch.setattr(greedy, "_CELL_DIVS", 4096)
     rng = np.random.default_rng(15)
     for t in (0.05, 0.3, 0.5, 0.7, 0.95):
-        c = nms_impl._strict_threshold(np, np.float32, t)
+        c = greedy.strict_threshold(np, np.float32, t)
         for axis in (0, 1):
             w = rng.uniform(20, 60)
             steps = np.concatenate([np.arange(-60, 61) * 2e-7, np.arange(-30, 31) * 1e-3])
             widths = t * (w + offset) * (1 + steps) - offset
             boxes = np.tile(np.array([100.0, 100.0, 100 + w, 100 + w]), (widths.size + 1, 1))
             boxes[1:, axis] = boxes[1:, axis + 2] - widths
-            cols = nms_impl._columns(np, boxes.astype(np.float32), offset)
-            grid = nms_impl._Grid(np, cols, offset)
+            cols = greedy.box_columns(np, boxes.astype(np.float32), offset)
+            grid = greedy._Grid(np, cols, offset)
             reached = grid.reach(np, cols[:, :1], c)[0, grid.keys] > 0
-            above = nms_impl._iou(np, cols[:, :1], cols, offset) > c
+            above = greedy.column_iou(np, cols[:, :1], cols, offset) > c
             assert np.all(reached[above])
             assert 1 < np.sum(above) and np.sum(~reached) > 0  # the edge lies in there
 
@@ -334,7 +334,7 @@ def test_threshold_compares_float32_iou_with_the_real_threshold():
     np.testing.assert_array_equal(xpops.nms(b.astype(np.float32), s.astype(np.float32), 0.1),
                                   [0])
     np.testing.assert_array_equal(xpops.nms(b, s, 0.1), [0, 1])
-    assert nms_impl._strict_threshold(np, np.float32, 0.1) < 0.1
+    assert greedy.strict_threshold(np, np.float32, 0.1) < 0.1
 
 
 def test_soft_nms_hand_computed():
@@ -445,7 +445,7 @@ def test_few_survivors_phase_equals_torchvision(threshold):
     """Clustered boxes past ``_FEW_MIN``: phase 0 (the grid-cell kills) runs, with its
     default sizes, and agrees with torchvision index for index."""
     torch, torchvision = _tv()
-    n = 2 * nms_impl._FEW_MIN
+    n = 2 * greedy._FEW_MIN
     boxes, _ = clustered(np.random.default_rng(16), n)
     b = torch.asarray(boxes, dtype=torch.float32)
     s = torch.asarray(np.random.default_rng(17).permutation(n) / n, dtype=torch.float32)
