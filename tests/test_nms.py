@@ -98,12 +98,12 @@ def test_blocked_and_sparse_phases_agree(backend, monkeypatch):
                                   batched_nms_oracle(rounded, scores, labels, 0.5))
 
 
-def _small_phase0(monkeypatch, backend):
+def _small_phase0(monkeypatch, backend, dense_pairs=0):
     """Phase 0 (few survivors) on small inputs: low thresholds, small blocks, the grid
-    even for few pairs; records which paths ran."""
+    even for few pairs (for more than ``dense_pairs``); records which paths ran."""
     monkeypatch.setattr(greedy, "_FEW_MIN", 32)
     monkeypatch.setattr(greedy, "_FEW_BLOCK", 16)
-    monkeypatch.setattr(greedy, "_DENSE_PAIRS", 0)
+    monkeypatch.setattr(greedy, "_DENSE_PAIRS", dense_pairs)
     ran = []
     for name in ("_few_survivors", "_greedy"):
         real = getattr(greedy, name)
@@ -114,12 +114,19 @@ def _small_phase0(monkeypatch, backend):
 
 @pytest.mark.parametrize("offset", [0, 1])
 @pytest.mark.parametrize("shift", [0.0, 1e5], ids=["origin", "far"])
-def test_few_survivors_phase_equals_classic_loop(backend, monkeypatch, offset, shift):
+@pytest.mark.parametrize("dense_pairs", [0, 1000], ids=["second-box", "all-kept"])
+@pytest.mark.parametrize("layout", [(6, 400.0), (12, 150.0)], ids=["apart", "crowded"])
+def test_few_survivors_phase_equals_classic_loop(
+    backend, monkeypatch, offset, shift, dense_pairs, layout
+):
     """Clustered boxes (few survive), phase 0 then the sorted phases for what is left,
     against the classic loop; also far from the origin (float32 cells of coordinates
-    near 1e5) and with the pixel offset."""
-    boxes, scores = clustered(np.random.default_rng(11), 600, centres=6, span=400.0)
-    ran = _small_phase0(monkeypatch, backend)
+    near 1e5) and with the pixel offset. Crowded clusters put candidates in cells that
+    several kept boxes reach: those meet the cell's second kept box first, or (when few)
+    every kept box at once."""
+    centres, span = layout
+    boxes, scores = clustered(np.random.default_rng(11), 600, centres=centres, span=span)
+    ran = _small_phase0(monkeypatch, backend, dense_pairs)
     dtype = backend.float_dtypes[-1]
     rounded = backend.asarray(boxes + shift, dtype)
     want = classic_numpy_nms(backend.to_numpy(rounded).astype(np.float64), scores, 0.5, offset)

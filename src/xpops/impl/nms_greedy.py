@@ -566,10 +566,11 @@ def _cell_kills(
     those a box of ``winners (5, k)`` suppresses.
 
     Each candidate meets the first kept box (in greedy order) that reaches its cell;
-    the survivors in a cell that a second one reaches meet it; those that survive it
-    too, in a cell that a third one reaches, meet every kept box. Few candidates get
-    past the first round when few survive: kept boxes lie far apart. A candidate no
-    kept box reaches meets the last one, harmlessly (their IoU is at most ``t``)."""
+    the survivors in a cell that a second one reaches meet every kept box, or, when
+    they would make more than ``_DENSE_PAIRS`` pairs, first the second one, and only
+    those in a cell that a third one reaches meet them all. Few candidates get past the
+    first round when few survive: kept boxes lie far apart. A candidate no kept box
+    reaches meets the last one, harmlessly (their IoU is at most ``t``)."""
     weight = grid.reach(xp, winners, t)
     keys = grid.keys if pos is None else _take(xp, grid.keys, pos)
     cand = grid.cols if pos is None else _take(xp, grid.cols, pos, axis=1)
@@ -586,15 +587,15 @@ def _cell_kills(
     (left,) = xp.nonzero(_take(xp, crowded, keys) & ~killed)
     if left.shape[0] == 0:
         return killed
-    cell = _take(xp, keys, left)
-    near = _take(xp, winners, _take(xp, second, cell), axis=1)
-    hit = column_iou(xp, near, _take(xp, cand, left, axis=1), offset, guard=False) > t
-    (crowd,) = xp.nonzero(_take(xp, third, cell) & ~hit)
-    (dead,) = xp.nonzero(hit)
-    dead = _take(xp, left, dead)
-    if crowd.shape[0]:
-        crowd = _take(xp, left, crowd)
-        more = ~_survivors(xp, winners, _take(xp, cand, crowd, axis=1), t, offset, None,
-                           None, False)
-        dead = xp.concat((dead, _take(xp, crowd, xp.nonzero(more)[0])))
+    dead = left[:0]
+    if k * left.shape[0] > _DENSE_PAIRS:  # many: the second kept box of their cell first
+        cell = _take(xp, keys, left)
+        near = _take(xp, winners, _take(xp, second, cell), axis=1)
+        hit = column_iou(xp, near, _take(xp, cand, left, axis=1), offset, guard=False) > t
+        dead = _take(xp, left, xp.nonzero(hit)[0])
+        left = _take(xp, left, xp.nonzero(_take(xp, third, cell) & ~hit)[0])
+    if left.shape[0]:
+        more = ~_survivors(xp, winners, _take(xp, cand, left, axis=1), t, offset, None, None,
+                           False)
+        dead = xp.concat((dead, _take(xp, left, xp.nonzero(more)[0])))
     return killed | (bincount(xp, dead, length=n) > 0)
