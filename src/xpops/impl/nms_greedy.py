@@ -204,12 +204,15 @@ def resolve(xp: Any, suppresses: Any, candidate: Any = None, start: Any = None) 
     Iterates ``keep = candidate & ~any_j(keep[j] & suppresses[j, i])`` from "all kept"
     (or from ``start``, a later round): after round r every box whose suppression chain
     is at most r long is final, so the loop stops at the greedy answer (the map's only
-    fixed point).
+    fixed point). Each round counts a box's kept suppressors with a matrix-vector
+    product, several times faster than a boolean ``(b, b)`` pass (the count of 0/1
+    terms is 0 exactly when none is 1, whatever the accumulation's precision).
     """
+    edges = xp.astype(suppresses, xp.float32)
 
     def body(state: tuple[Any, Any]) -> tuple[Any, Any]:
         keep, _ = state
-        new = ~xp.any(suppresses & keep[:, None], axis=0)
+        new = xp.matmul(xp.astype(keep, xp.float32), edges) == 0
         if candidate is not None:
             new = candidate & new
         return new, xp.any(new != keep)
