@@ -579,11 +579,10 @@ def _cell_kills(
     cand = grid.cols if pos is None else _take(xp, grid.cols, pos, axis=1)
     n, k = cand.shape[1], winners.shape[1]
     top = xp.max(weight, axis=0)  # per cell: k - the first kept box reaching it, 0 for none
-    below = weight * xp.astype(weight < top, weight.dtype)
-    runner_up = xp.max(below, axis=0)
-    third = xp.max(below * xp.astype(below < runner_up, weight.dtype), axis=0) > 0
+    below = weight * xp.astype(weight < top, weight.dtype)  # without each cell's first
+    runner_up = xp.max(below, axis=0)  # k - the second, 0 for none
     crowded = runner_up > 0
-    first, second = (k - xp.astype(w, xp.int32) for w in (top, runner_up))
+    first = k - xp.astype(top, xp.int32)
     first = xp.minimum(first, xp.asarray(k - 1, dtype=first.dtype, device=device(first)))
     best = _take(xp, first, keys)
     killed = column_iou(xp, _take(xp, winners, best, axis=1), cand, offset, guard=False) > t
@@ -592,6 +591,8 @@ def _cell_kills(
         return killed
     dead = left[:0]
     if k * left.shape[0] > _DENSE_PAIRS:  # many: the second kept box of their cell first
+        second = k - xp.astype(runner_up, xp.int32)
+        third = xp.max(below * xp.astype(below < runner_up, weight.dtype), axis=0) > 0
         cell = _take(xp, keys, left)
         near = _take(xp, winners, _take(xp, second, cell), axis=1)
         hit = column_iou(xp, near, _take(xp, cand, left, axis=1), offset, guard=False) > t
