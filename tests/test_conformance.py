@@ -116,7 +116,9 @@ def test_cli_impl_module_reports_failure(capsys, tmp_path):
     assert code == 1
     assert "FAIL softmax @ numpy" in out and "input:" in out
     data = json.loads(report.read_text())
-    assert {(r["op"], r["status"]) for r in data} == {("softmax", "fail"), ("log_sigmoid", "fail")}
+    assert {(r["op"], r["status"]) for r in data["results"]} == {
+        ("softmax", "fail"), ("log_sigmoid", "fail")
+    }
 
 
 def test_cli_impl_callable_passes_for_xpops_itself(capsys):
@@ -262,7 +264,7 @@ def test_cli_impl_catches_each_deliberately_wrong_implementation(tmp_path, capsy
     capsys.readouterr()
     assert code == 1
     checks: dict[tuple[str, str], set[str]] = {}
-    for r in json.loads(report.read_text()):
+    for r in json.loads(report.read_text())["results"]:
         checks[r["op"], r["backend"]] = {f["check"] for f in r["failures"]}
     assert "values" in checks["softmax", "numpy"]
     if ("sigmoid", "torch:cpu") in checks:

@@ -140,7 +140,7 @@ def test_reports_chosen_by_extension(tmp_path):
         write_conformance_report(conf, str(tmp_path / f"c.{ext}"))
     for ext in ("json", "html"):
         write_bench_report(bench, str(tmp_path / f"b.{ext}"))
-    assert json.loads((tmp_path / "c.json").read_text())[0]["op"] == "softmax"
+    assert json.loads((tmp_path / "c.json").read_text())["results"][0]["op"] == "softmax"
     assert json.loads((tmp_path / "b.json").read_text())[1]["ratio"] == 2.5
     assert (tmp_path / "c.md").read_text().startswith("| op |")
     assert (tmp_path / "b.html").read_text().startswith("<!DOCTYPE html>")

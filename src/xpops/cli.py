@@ -11,8 +11,19 @@ from pathlib import Path
 from typing import Any
 
 from ._text import aligned_table
+from .conformance.targets import load_impls
 
 __all__ = ["main", "load_impls"]
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    return f"{minutes // 60}h{minutes % 60:02d}m"
 
 
 def _progress_bar(stream: Any = sys.stderr) -> Callable[[int, int, str], None]:
@@ -23,9 +34,12 @@ def _progress_bar(stream: Any = sys.stderr) -> Callable[[int, int, str], None]:
     def show(done: int, total: int, label: str) -> None:
         width = 30
         filled = width * done // max(total, 1)
+        elapsed = time.monotonic() - start
+        # cells differ widely in cost: the estimate is the mean so far, rough early on
+        eta = f" ~{_duration(elapsed / done * (total - done))} left" if 0 < done < total else ""
         line = (
             f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
-            f"{time.monotonic() - start:5.0f}s {label}"
+            f"{_duration(elapsed)}{eta} {label}"
         )
         if interactive:
             stream.write("\r" + line.ljust(100)[:100])
@@ -39,71 +53,88 @@ def _progress_bar(stream: Any = sys.stderr) -> Callable[[int, int, str], None]:
     return show
 
 
-def load_impls(target: str, ops: Sequence[str]) -> dict[str, Callable[..., Any]]:
-    """Implementations from ``MODULE`` (attributes named like ops) or ``MODULE:ATTR``.
+def _conformance_cells(args: argparse.Namespace, chosen: list[Any], names: list[str]) -> tuple[
+    list[Any], Any, dict[tuple[str, str], Any]
+]:
+    """The (op, backend) cells to check, their options, and the cells settled without a
+    check (ops an ``--impl`` module does not provide)."""
+    from .conformance.engine import OpResult
+    from .conformance.natives import ARRAY_LIBRARY, find_natives
+    from .conformance.workers import Cell, CellOptions
 
-    ``MODULE:ATTR`` names one callable and needs exactly one op.
-    """
-    module_name, _, attr = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        msg = f"--impl: cannot import {module_name!r}: {exc}"
-        raise SystemExit(msg) from exc
-    if attr:
-        if len(ops) != 1:
-            msg = f"--impl {target} names one callable: give exactly one --op (got {list(ops)})"
-            raise SystemExit(msg)
-        fn: Any = module
-        for part in attr.split("."):
-            fn = getattr(fn, part, None)
-            if fn is None:
-                raise SystemExit(f"--impl: {module_name!r} has no attribute {attr!r}")
-        return {ops[0]: fn}
-    found = {op: getattr(module, op) for op in ops if callable(getattr(module, op, None))}
-    if not found:
-        raise SystemExit(f"--impl: {module_name!r} defines none of the ops {list(ops)}")
-    return found
+    options = CellOptions(impl=args.impl, natives=not args.pure,
+                          max_examples=args.max_examples, seed=args.seed)
+    natives = find_natives(args.impl, chosen) if args.impl else {}
+    if natives:  # a native counterpart a spec knows, run through its adapter
+        options = CellOptions(impl=args.impl, native=True, max_examples=args.max_examples,
+                              seed=args.seed)
+        cells = [
+            Cell(s.name, b) for s in chosen if s.name in natives for b in names
+            if b.split(":")[0] == ARRAY_LIBRARY.get(natives[s.name].library, "numpy")
+        ]
+        return cells, options, {}
+    provided = load_impls(args.impl, [s.name for s in chosen]) if args.impl else None
+    cells, settled = [], {}
+    for s in chosen:
+        for b in names:
+            if provided is not None and s.name not in provided:
+                settled[s.name, b] = OpResult(s.name, b, "not provided")
+            else:
+                cells.append(Cell(s.name, b))
+    return cells, options, settled
 
 
 def _cmd_conformance(args: argparse.Namespace) -> int:
     from . import spec as specs
     from ._report import check_report_path
     from .conformance import backends as backend_mod
-    from .conformance.engine import run_conformance
-    from .conformance.natives import check_native, find_natives
     from .conformance.report import REPORT_FORMATS, format_failures, format_matrix, write_report
+    from .conformance.workers import check_cell, run_cells
 
     try:
-        if args.report:
-            check_report_path(args.report, REPORT_FORMATS)
+        for path in args.report:
+            check_report_path(path, REPORT_FORMATS)
         chosen = [specs.get(name) for name in args.op] if args.op else list(specs.SPECS.values())
-        backends = backend_mod.select(args.backend)
+        names = backend_mod.select_names(args.backend)
+        if args.jobs is not None and args.jobs < 1:
+            raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
     except ValueError as exc:
         print(f"xpops conformance: {exc}", file=sys.stderr)
         return 2
     progress = None if args.quiet else _progress_bar()
-    options = {"max_examples": args.max_examples, "seed": args.seed}
-    natives = find_natives(args.impl, chosen) if args.impl else {}
-    if natives:  # a native counterpart a spec knows, run through its adapter
-        results = [
-            r for s in chosen if s.name in natives
-            for r in check_native(s, natives[s.name], backends, **options)
-        ]
+    cells, options, settled = _conformance_cells(args, chosen, names)
+    resources = None
+    if args.in_process:
+        checked = []
+        for i, cell in enumerate(cells):
+            if progress:
+                progress(i, len(cells), cell.label)
+            checked.append(check_cell(cell, options))
+        if progress:
+            progress(len(cells), len(cells), "done")
     else:
-        impls = load_impls(args.impl, [s.name for s in chosen]) if args.impl else None
-        results = run_conformance(
-            chosen, backends, impls, natives=not args.pure, progress=progress, **options
+        checked, resources = run_cells(
+            cells, options, jobs=args.jobs, cell_timeout=args.cell_timeout, progress=progress
         )
+    by_cell = {**settled, **{(r.op, r.backend): r for r in checked}}
+    order = [(s.name, b) for s in chosen for b in names]
+    results = [by_cell[key] for key in order if key in by_cell]
     print(format_matrix(results))
     failures = format_failures(results)
     if failures:
         print()
         print(failures)
-    if args.report:
-        write_report(results, args.report)
-        print(f"report written to {args.report}")
-    return 1 if any(r.status == "fail" for r in results) else 0
+    if resources is not None and resources.samples:
+        print()
+        print(resources.format())
+    for path in args.report:
+        write_report(results, path, resources)
+        print(f"report written to {path}")
+    if any(r.status == "fail" for r in results):
+        return 1
+    if any(r.status == "not run" for r in results):
+        return 130
+    return 3 if any(r.status == "error" for r in results) else 0
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -305,7 +336,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="hypothesis cases per op, backend and dtype (default 25; raise for deeper runs)",
     )
     conf.add_argument("--seed", type=int, default=0)
-    conf.add_argument("--report", help="write results to PATH.json, PATH.md or PATH.html")
+    conf.add_argument(
+        "--report", action="append", default=[],
+        help="write results to PATH.json, PATH.md or PATH.html (repeatable)",
+    )
+    conf.add_argument(
+        "--jobs", type=int, default=None,
+        help="worker processes checking cells side by side (default: one per core)",
+    )
+    conf.add_argument(
+        "--cell-timeout", type=float, default=1800.0, metavar="SECONDS",
+        help="a cell still running after this long is stopped and reported as an error",
+    )
+    conf.add_argument(
+        "--in-process", action="store_true",
+        help="check every cell in this process (no isolation: a crash ends the run)",
+    )
     conf.add_argument(
         "--pure", action="store_true",
         help="never delegate to a backend's own kernel: check the array-API code alone",

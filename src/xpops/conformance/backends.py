@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Backend", "discover", "select", "jax_x64", "ALL_BACKEND_NAMES"]
+__all__ = ["Backend", "discover", "select", "select_names", "named", "jax_x64", "ALL_BACKEND_NAMES"]
 
 # Every backend name the engine knows, in report order.
 ALL_BACKEND_NAMES = (
@@ -106,6 +106,31 @@ class Backend:
         from array_api_compat import device
 
         return device(x) == self.device
+
+    def release(self) -> int:
+        """Free the programs the library compiled for the cases run so far.
+
+        JAX compiles an XLA executable for every primitive, shape, dtype and option set
+        (x64 on and off are separate keys) and keeps it in caches bounded by entry count
+        (thousands each), not by memory. Each CPU executable holds its machine code in
+        memory maps of its own, so a run that draws thousands of shapes reaches the
+        kernel's per-process map limit (``vm.max_map_count``, often 65,530): LLVM then
+        fails to allocate and the process dies. Releasing after each (op, backend) cell
+        keeps a run's maps, memory and live executables bounded by one cell's.
+
+        Returns how many compiled programs were alive before the release.
+        """
+        if self.library != "jax":
+            return 0
+        import gc
+
+        import jax
+        from jax.extend.backend import get_backend
+
+        alive = len(get_backend().live_executables())
+        jax.clear_caches()
+        gc.collect()  # executables held in reference cycles go now, not at some later cell
+        return alive
 
 
 def _installed(module: str) -> bool:
@@ -220,18 +245,39 @@ def _dask_backends() -> Iterator[Backend]:
     yield Backend("dask", "dask", xd, "cpu")
 
 
-def discover() -> list[Backend]:
-    """Every known backend, available or not, in :data:`ALL_BACKEND_NAMES` order."""
+# each library's probe and the backend names it yields, in report order
+_PROBES: tuple[tuple[Callable[[], Iterator[Backend]], tuple[str, ...]], ...] = (
+    (_numpy_backends, ("numpy",)),
+    (_strict_backends, ALL_BACKEND_NAMES[1:5]),
+    (_torch_backends, ("torch:cpu", "torch:cuda")),
+    (_jax_backends, ("jax:cpu", "jax:cpu:x64", "jax:gpu", "jax:gpu:x64")),
+    (_cupy_backends, ("cupy",)),
+    (_dask_backends, ("dask",)),
+)
+
+
+def _probe(probe: Callable[[], Iterator[Backend]], names: tuple[str, ...]) -> list[Backend]:
+    """The probe's backends; a library that fails to import or initialise is reported as
+    not installed, with the error, instead of ending the run."""
+    try:
+        return list(probe())
+    except Exception as exc:
+        library = names[0].split(":")[0]
+        why = f"failed to load: {type(exc).__name__}: {exc}"
+        return [_missing(name, library, why) for name in names]
+
+
+def discover(names: Iterable[str] | None = None) -> list[Backend]:
+    """Every known backend, available or not, in :data:`ALL_BACKEND_NAMES` order.
+
+    With ``names``, only the libraries that offer one of them are imported and probed
+    (asking for NumPy does not import torch or JAX).
+    """
+    wanted = None if names is None else set(names)
     found: list[Backend] = []
-    for probe in (
-        _numpy_backends,
-        _strict_backends,
-        _torch_backends,
-        _jax_backends,
-        _cupy_backends,
-        _dask_backends,
-    ):
-        found.extend(probe())
+    for probe, offered in _PROBES:
+        if wanted is None or wanted.intersection(offered):
+            found.extend(_probe(probe, offered))
     order = {name: i for i, name in enumerate(ALL_BACKEND_NAMES)}
     return sorted(found, key=lambda b: order.get(b.name, len(order)))
 
@@ -241,13 +287,30 @@ def matches(backend_name: str, pattern: str) -> bool:
     return backend_name == pattern or backend_name.startswith(pattern + ":")
 
 
-def select(patterns: list[str] | None = None) -> list[Backend]:
-    """Backends whose names match any of ``patterns`` (all of them when None)."""
-    backends = discover()
+def select_names(patterns: list[str] | None = None) -> list[str]:
+    """The backend names ``patterns`` select, without importing any library.
+
+    Raises ValueError naming the patterns that match no known backend.
+    """
     if not patterns:
-        return backends
-    unknown = [p for p in patterns if not any(matches(b.name, p) for b in backends)]
+        return list(ALL_BACKEND_NAMES)
+    unknown = [p for p in patterns if not any(matches(n, p) for n in ALL_BACKEND_NAMES)]
     if unknown:
         msg = f"unknown backend(s) {unknown}; known: {', '.join(ALL_BACKEND_NAMES)}"
         raise ValueError(msg)
-    return [b for b in backends if any(matches(b.name, p) for p in patterns)]
+    return [n for n in ALL_BACKEND_NAMES if any(matches(n, p) for p in patterns)]
+
+
+def select(patterns: list[str] | None = None) -> list[Backend]:
+    """Backends whose names match any of ``patterns`` (all of them when None).
+
+    Only the libraries those names belong to are imported.
+    """
+    names = select_names(patterns)
+    return [b for b in discover(names) if b.name in names]
+
+
+def named(name: str) -> Backend:
+    """The backend called exactly ``name`` (``jax:cpu`` is not ``jax:cpu:x64``)."""
+    (backend,) = [b for b in select([name]) if b.name == name]
+    return backend

@@ -45,8 +45,10 @@ class OpResult:
     op: str
     backend: str
     # "pass", "fail", "not installed", "not provided", "not supported" (an op that cannot
-    # stay lazy, on Dask), or "unsupported" (every case used an option the implementation
-    # does not offer: a native counterpart's adapter said so)
+    # stay lazy, on Dask), "unsupported" (every case used an option the implementation
+    # does not offer: a native counterpart's adapter said so), "error" (the cell could not
+    # finish: its worker process crashed or ran out of time; ``reason`` says what is
+    # known) or "not run" (the run was interrupted first)
     status: str
     cases: int = 0
     max_abs_err: float = 0.0
@@ -57,6 +59,7 @@ class OpResult:
     impl: str = "xpops"  # whose code ran: xpops, or a native counterpart's name
     # cases skipped because the implementation raised Unsupported: reason -> count
     unsupported: dict[str, int] = field(default_factory=dict)
+    executables: int = 0  # programs JAX compiled for this cell, freed after it
 
 
 class CheckFailed(AssertionError):
@@ -467,19 +470,23 @@ def check_op(
     with backend.activate(), pure, np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         chosen = [d for d in backend.float_dtypes if dtypes is None or d in dtypes]
-        for dtype in chosen:
-            runner = _Runner(
-                spec, impl, backend, dtype, result, jit_cases, grad_cases,
-                first_dtype=dtype == chosen[0],
-            )
-            for case in spec.edge_cases:
-                try:
-                    runner.check_case(case, drawn=False)
-                except CheckFailed as exc:
-                    _fail(result, dtype, exc, case)
-            _check_invalid(spec, runner, result, dtype)
-            if max_examples > 0:
-                _run_drawn(spec, runner, result, dtype, max_examples, seed)
+        try:
+            for dtype in chosen:
+                runner = _Runner(
+                    spec, impl, backend, dtype, result, jit_cases, grad_cases,
+                    first_dtype=dtype == chosen[0],
+                )
+                for case in spec.edge_cases:
+                    try:
+                        runner.check_case(case, drawn=False)
+                    except CheckFailed as exc:
+                        _fail(result, dtype, exc, case)
+                _check_invalid(spec, runner, result, dtype)
+                if max_examples > 0:
+                    _run_drawn(spec, runner, result, dtype, max_examples, seed)
+        finally:
+            # a long run must not keep every cell's compiled programs (Backend.release)
+            result.executables = backend.release()
     if result.failures:
         result.status = "fail"
     elif result.cases == 0 and result.unsupported:

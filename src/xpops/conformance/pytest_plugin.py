@@ -84,7 +84,7 @@ class XpopsItem(pytest.Item):
                 pytest.skip(f"{native.name} takes no {backend.name} arrays")
             _outcome(results[0])
             return
-        from ..cli import load_impls
+        from .targets import load_impls
 
         try:
             fn = load_impls(self.target, [self.op])[self.op]
@@ -120,7 +120,7 @@ def _pairs(config: pytest.Config, target: str) -> list[tuple[str, str]]:
     if natives:
         return [(s.name, b.name) for s in chosen if s.name in natives
                 for b in native_backends(natives[s.name], backends)]
-    from ..cli import load_impls
+    from .targets import load_impls
 
     if ":" in target and len(chosen) != 1:
         msg = f"--xpops-impl {target} names one callable: give exactly one --xpops-op"

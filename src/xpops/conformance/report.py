@@ -12,6 +12,7 @@ from .. import _report
 from .._report import cell, esc
 from .._text import aligned_table
 from .engine import Failure, OpResult
+from .resources import ResourceLog
 
 __all__ = [
     "REPORT_FORMATS",
@@ -24,7 +25,7 @@ __all__ = [
 ]
 
 _SYMBOL = {"pass": "pass", "fail": "FAIL", "not installed": "-", "not provided": "n/a",
-           "not supported": "no"}
+           "not supported": "no", "error": "ERROR", "not run": "not run"}
 
 
 def _cell(r: OpResult) -> str:
@@ -100,12 +101,25 @@ def _failure_lines(
 
 
 def format_failures(results: Sequence[OpResult], limit: int = 3) -> str:
-    """Each failing (op, backend) with its first failures and minimal reproducing input."""
-    return "\n".join(_failure_lines(results, limit, _TEXT_FAILURES, str))
+    """Each failing (op, backend) with its first failures and minimal reproducing input,
+    then each cell that could not finish with what is known of why."""
+    lines = _failure_lines(results, limit, _TEXT_FAILURES, str)
+    for r in results:
+        if r.status == "error":
+            lines.append(f"ERROR {r.op} @ {r.backend}")
+            lines += ["  " + line for line in r.reason.splitlines()]
+            lines.append("")
+    return "\n".join(lines).rstrip("\n")
 
 
-def to_json(results: Sequence[OpResult]) -> str:
-    return json.dumps([asdict(r) for r in results], indent=2, default=str)
+def to_json(results: Sequence[OpResult], resources: ResourceLog | None = None) -> str:
+    """``{"environment", "results": [one object per cell], "resources"}``; resources are
+    the worker processes' samples (null for a run in one process)."""
+    return json.dumps({
+        "environment": _report.environment(),
+        "results": [asdict(r) for r in results],
+        "resources": None if resources is None else resources.to_dict(),
+    }, indent=2, default=str)
 
 
 def to_markdown(results: Sequence[OpResult]) -> str:
@@ -181,7 +195,7 @@ def _html_failures(results: Sequence[OpResult], limit: int = 20) -> str:
     return "<h2>Failures</h2>\n" + "\n".join(out) if out else ""
 
 
-def to_html(results: Sequence[OpResult]) -> str:
+def to_html(results: Sequence[OpResult], resources: ResourceLog | None = None) -> str:
     """One self-contained page: the op x backend grid coloured by status, a legend with the
     backends not installed and why, and each failure with its reproducing input."""
     ops, backends, by = _grid(results)
@@ -199,6 +213,8 @@ def to_html(results: Sequence[OpResult]) -> str:
         _report.table(["op", *backends], rows),
         _html_legend(results),
         _html_failures(results),
+        "" if resources is None or not resources.samples
+        else "<h2>Resources</h2>\n<pre>" + esc(resources.format()) + "</pre>",
     ])
     return _report.page("xpops conformance", body, summary)
 
@@ -206,6 +222,14 @@ def to_html(results: Sequence[OpResult]) -> str:
 REPORT_FORMATS = {".json": to_json, ".md": to_markdown, ".html": to_html}
 
 
-def write_report(results: Sequence[OpResult], path: str) -> None:
-    """Write JSON, Markdown or HTML, chosen by the file extension (:data:`REPORT_FORMATS`)."""
-    _report.write_report(path, results, REPORT_FORMATS)
+def write_report(
+    results: Sequence[OpResult], path: str, resources: ResourceLog | None = None
+) -> None:
+    """Write JSON, Markdown or HTML, chosen by the file extension (:data:`REPORT_FORMATS`);
+    JSON also carries the run's resource samples, HTML their summary."""
+    renderers = {
+        ".json": lambda r: to_json(r, resources),
+        ".md": to_markdown,
+        ".html": lambda r: to_html(r, resources),
+    }
+    _report.write_report(path, results, renderers)
