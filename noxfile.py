@@ -74,10 +74,13 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def conformance(session: nox.Session) -> None:
-    """The conformance matrix over every backend installed in the full set."""
+    """The conformance matrix over every backend installed in the full set, one worker
+    process per core; the report goes to reports/conformance.{json,html} unless other
+    arguments are given."""
     session.install(*FULL)
     session.install(*MONAI)
-    session.run("xpops", "conformance", *session.posargs)
+    reports = ["--report", "reports/conformance.json", "--report", "reports/conformance.html"]
+    session.run("xpops", "conformance", *(session.posargs or reports))
 
 
 @nox.session

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import html
 import importlib.metadata
+import os
 import platform
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -76,6 +77,7 @@ def check_report_path(path: str, formats: Iterable[str]) -> str:
 def write_report(path: str, results: T, renderers: Mapping[str, Callable[[T], str]]) -> None:
     """Render ``results`` with the renderer chosen by the extension of ``path`` and write it."""
     text = renderers[check_report_path(path, renderers)](results)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(text)
 

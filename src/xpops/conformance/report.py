@@ -160,7 +160,7 @@ def _tooltip(r: OpResult) -> str:
 
 def _tone(status: str) -> str:
     # statuses other than pass and fail (present or future) render neutral, as their text
-    return {"pass": "good", "fail": "bad"}.get(status, "neutral")
+    return {"pass": "good", "fail": "bad", "error": "bad"}.get(status, "neutral")
 
 
 def _html_cell(r: OpResult) -> _report.Html:
