@@ -89,3 +89,9 @@ def both_paths(request: pytest.FixtureRequest):
             yield
     else:
         yield
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked slow first: under ``-n auto`` one worker starts on them while the
+    others share the rest, instead of one of them ending the run alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

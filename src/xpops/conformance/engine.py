@@ -12,6 +12,7 @@ Failures carry the minimal input hypothesis shrinks to.
 from __future__ import annotations
 
 import contextlib
+import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ class OpResult:
     # cases skipped because the implementation raised Unsupported: reason -> count
     unsupported: dict[str, int] = field(default_factory=dict)
     executables: int = 0  # programs JAX compiled for this cell, freed after it
+    seconds: float = 0.0  # wall time of the cell's checks
 
 
 class CheckFailed(AssertionError):
@@ -465,6 +467,7 @@ def check_op(
         result.reason = f"{spec.name} does not stay lazy on Dask (capabilities.lazy=False)"
         return result
     impl = spec.impl if impl is None else impl
+    started = time.perf_counter()
     pure = contextlib.nullcontext() if natives else natives_disabled()
     # edge cases are meant to divide by zero and overflow: keep the report readable
     with backend.activate(), pure, np.errstate(all="ignore"), warnings.catch_warnings():
@@ -487,6 +490,7 @@ def check_op(
         finally:
             # a long run must not keep every cell's compiled programs (Backend.release)
             result.executables = backend.release()
+    result.seconds = round(time.perf_counter() - started, 3)
     if result.failures:
         result.status = "fail"
     elif result.cases == 0 and result.unsupported:

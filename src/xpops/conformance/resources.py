@@ -79,19 +79,22 @@ def map_limit() -> int:
 
 @dataclass
 class ResourceLog:
-    """Every sample of a run, in the order the cells finished."""
+    """Every sample of a run, in the order the cells finished, from every worker."""
 
     samples: list[Sample] = field(default_factory=list)
     workers_started: int = 0
     # workers replaced because they outgrew the memory guard (not counting crashes)
     recycled: int = 0
 
-    def milestones(self) -> dict[str, Sample]:
-        """The samples at the start, the middle and the end of the run."""
-        if not self.samples:
-            return {}
-        s = self.samples
-        return {"start": s[0], "middle": s[(len(s) - 1) // 2], "end": s[-1]}
+    def milestones(self) -> dict[int, dict[str, Sample]]:
+        """Each worker's samples at the start, the middle and the end of its life."""
+        by_worker: dict[int, list[Sample]] = {}
+        for x in self.samples:
+            by_worker.setdefault(x.worker, []).append(x)
+        return {
+            w: {"start": s[0], "middle": s[(len(s) - 1) // 2], "end": s[-1]}
+            for w, s in by_worker.items()
+        }
 
     def worst(self) -> dict[str, Any]:
         if not self.samples:
@@ -111,7 +114,10 @@ class ResourceLog:
             "workers_started": self.workers_started,
             "recycled": self.recycled,
             "worst": self.worst(),
-            "milestones": {k: asdict(v) for k, v in self.milestones().items()},
+            "milestones": {
+                str(w): {k: asdict(v) for k, v in marks.items()}
+                for w, marks in self.milestones().items()
+            },
             "samples": [asdict(x) for x in self.samples],
         }
 
@@ -119,17 +125,24 @@ class ResourceLog:
         """A few lines for the terminal: start / middle / end and the worst values."""
         if not self.samples:
             return ""
-        rows = [("", "cell", "RSS MiB", "peak RSS MiB", "memory maps", "live JAX executables")]
-        for name, x in self.milestones().items():
-            rows.append((
-                name, str(self.samples.index(x) + 1), f"{x.rss_mib:.0f}",
-                f"{x.peak_rss_mib:.0f}", str(x.maps), _count(x.live_executables),
-            ))
+        rows = [("worker", "", "its cells", "RSS MiB", "peak RSS MiB", "memory maps",
+                 "live JAX executables")]
+        marks = self.milestones()
+        for w in list(marks)[:_SHOWN_WORKERS]:
+            cells = [x for x in self.samples if x.worker == w]
+            for name, x in marks[w].items():
+                rows.append((
+                    str(w) if name == "start" else "", name, str(cells.index(x) + 1),
+                    f"{x.rss_mib:.0f}", f"{x.peak_rss_mib:.0f}", str(x.maps),
+                    _count(x.live_executables),
+                ))
         from .._text import aligned_table
 
         worst = self.worst()
         limit = map_limit()
         recycled = f", {self.recycled} replaced by the memory guard" if self.recycled else ""
+        if len(marks) > _SHOWN_WORKERS:
+            recycled += f"; the first {_SHOWN_WORKERS} shown"
         lines = [
             f"resources per worker process ({self.workers_started} started{recycled}), "
             "after each cell:",
@@ -142,6 +155,9 @@ class ResourceLog:
                if worst["cell_executables"] > 0 else ""),
         ]
         return "\n".join(lines)
+
+
+_SHOWN_WORKERS = 4
 
 
 def _count(n: int) -> str:
