@@ -95,6 +95,23 @@ def check_cell(cell: Cell, options: CellOptions) -> OpResult:
                     max_examples=options.max_examples, seed=options.seed)
 
 
+def _return_freed_memory() -> None:
+    """Give the memory freed by the cell back to the system (glibc's ``malloc_trim``).
+
+    glibc keeps freed blocks in its arenas (one per thread that allocated: XLA and torch
+    run thread pools), so without this a worker's RSS holds every earlier cell's peak:
+    measured on every op's fixed cases on JAX, 1.1 GB after the release of compiled
+    programs, 250-280 MB with the trim.
+    """
+    try:
+        import ctypes
+
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return
+    trim(0)
+
+
 def _serve(conn: Connection, log_path: str, worker: int) -> None:
     """A worker's loop: receive a cell, check it, send the result and a resource sample."""
     from .resources import sample
@@ -118,6 +135,7 @@ def _serve(conn: Connection, log_path: str, worker: int) -> None:
         except BaseException as exc:  # SystemExit from a bad --impl included
             result = OpResult(cell.op, cell.backend, "error",
                               reason=f"{type(exc).__name__}: {exc}")
+        _return_freed_memory()
         conn.send((result, sample(worker, cell.label, result.executables)))
 
 
