@@ -437,3 +437,40 @@ def test_docstring_examples():
                                           optionflags=doctest.NORMALIZE_WHITESPACE)
     assert tried > 0
     assert failures == 0
+
+
+# Regression: labels of a narrow integer dtype. uint8 segmentation-style labels with 21
+# classes made ``target * K + preds`` wrap past 255 (a silently wrong confusion matrix on
+# NumPy and torch); int8 labels crashed inside the backend's bincount.
+NARROW_LABEL_DTYPES = ("uint8", "int8", "int16", "int32")
+
+
+@pytest.mark.parametrize("dtype", NARROW_LABEL_DTYPES)
+def test_narrow_integer_labels_count_in_the_default_integer(backend, dtype):
+    from sklearn.metrics import confusion_matrix as sk_confusion
+    from sklearn.metrics import f1_score as sk_f1
+
+    rng = np.random.default_rng(21)
+    t = rng.integers(0, 21, 1000).astype(dtype)
+    p = rng.integers(0, 21, 1000).astype(dtype)
+    preds, target = backend.asarray(p), backend.asarray(t)
+    cm = xpops.confusion_matrix(preds, target, num_classes=21)
+    assert backend.dtype_name(cm) == backend.int_dtype
+    np.testing.assert_array_equal(backend.to_numpy(cm), sk_confusion(t, p, labels=range(21)))
+    stats = xpops.stat_scores(preds, target, task="multiclass", num_classes=21)
+    np.testing.assert_array_equal(backend.to_numpy(stats)[:, 3], np.bincount(t, minlength=21))
+    f1 = xpops.f1_score(preds, target, task="multiclass", num_classes=21, average="macro")
+    assert float(backend.to_numpy(f1)) == pytest.approx(sk_f1(t, p, average="macro"), rel=1e-6)
+
+
+def test_uint8_binary_target_beside_a_negative_ignore_index(backend):
+    """torch compares a uint8 tensor with -100 as with 156: the comparison must happen in
+    the default integer dtype, where 156 is a label to check, not an ignored one."""
+    t = np.array([0, 1, 1, 156], dtype=np.uint8)
+    p = np.array([0.2, 0.9, 0.1, 0.8], dtype=np.float32)
+    with pytest.raises(ValueError, match="target"):
+        xpops.stat_scores(backend.asarray(p), backend.asarray(t), task="binary",
+                          ignore_index=-100)
+    got = xpops.stat_scores(backend.asarray(p[:3]), backend.asarray(t[:3]), task="binary",
+                            ignore_index=-100)
+    np.testing.assert_array_equal(backend.to_numpy(got), [[1, 0, 1, 2]])

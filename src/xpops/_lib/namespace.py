@@ -20,6 +20,7 @@ __all__ = [
     "is_integer",
     "default_float",
     "default_int",
+    "as_default_int",
     "can_mutate",
     "as_array",
 ]
@@ -75,6 +76,14 @@ def default_float(xp: Any, dev: Any) -> Any:
 def default_int(xp: Any, dev: Any) -> Any:
     """The namespace's default integer dtype on ``dev`` (int32 where int64 is absent)."""
     return _default_dtypes(xp, dev)["integral"]
+
+
+def as_default_int(xp: Any, x: Any) -> Any:
+    """Labels in the namespace's default integer dtype, for index arithmetic and
+    comparisons: ``target * K + preds`` in uint8 wraps past 255, and torch compares a
+    uint8 tensor with ``-100`` as with 156."""
+    dtype = default_int(xp, device(x))
+    return x if x.dtype == dtype else xp.astype(x, dtype)
 
 
 def can_mutate(x: Any) -> bool:

@@ -23,6 +23,7 @@ from .._lib.counting import bincount
 from .._lib.namespace import (
     array_namespace,
     as_array,
+    as_default_int,
     default_float,
     default_int,
     device,
@@ -172,6 +173,7 @@ def confusion_matrix(
     _check_label_dtype(xp, preds, "preds", allow_bool=False)
     _check_label_dtype(xp, target, "target", allow_bool=False)
     check_same_shape(preds, target, "preds", "target")
+    preds, target = as_default_int(xp, preds), as_default_int(xp, target)
     keep = None if ignore_index is None else target != ignore_index
     _check_labels(xp, target, "target", num_classes, keep, ignore_index)
     _check_labels(xp, preds, "preds", num_classes, keep, None)
@@ -200,6 +202,10 @@ def _binary_labels(
     """(predicted positive, target positive, keep) as booleans, for binary and multilabel."""
     check_same_shape(preds, target, "preds", "target")
     _check_label_dtype(xp, target, "target", allow_bool=True)
+    if xp.isdtype(target.dtype, "integral"):
+        target = as_default_int(xp, target)
+    if xp.isdtype(preds.dtype, "integral"):
+        preds = as_default_int(xp, preds)
     keep = None if ignore_index is None else target != ignore_index
     if xp.isdtype(target.dtype, "integral"):
         _check_binary_values(xp, target, "target", keep, ignore_index, task)
@@ -271,6 +277,7 @@ def _multiclass_labels(
 def _multiclass_stats(
     xp: Any, preds: Any, target: Any, num_classes: int, ignore_index: Any
 ) -> Any:
+    preds, target = as_default_int(xp, preds), as_default_int(xp, target)
     keep = None if ignore_index is None else target != ignore_index
     _check_labels(xp, target, "target", num_classes, keep, ignore_index)
     _check_labels(xp, preds, "preds", num_classes, keep, None)

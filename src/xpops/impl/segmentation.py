@@ -22,6 +22,7 @@ from .._lib.jax_eager import as_pytree
 from .._lib.namespace import (
     array_namespace,
     as_array,
+    as_default_int,
     default_float,
     default_int,
     device,
@@ -134,13 +135,6 @@ def _check_confusion(xp: Any, cm: Any) -> None:
 # ------------------------------------------------------------------------- helpers
 
 
-def _as_index(xp: Any, x: Any) -> Any:
-    """Labels in the namespace's default integer dtype (comparisons with any Python
-    int are then defined, and preds and target share one dtype)."""
-    dtype = default_int(xp, device(x))
-    return x if x.dtype == dtype else xp.astype(x, dtype)
-
-
 def _safe_div(xp: Any, num: Any, den: Any, fill: float = math.nan) -> Any:
     """``num / den`` where ``den > 0``, else ``fill``; no 0/0 is ever evaluated."""
     ok = den > 0
@@ -166,7 +160,7 @@ def _counts(
     With ``samples > 0`` the counts are per sample of axis 0: shape ``(samples, K)``.
     """
     k = num_classes
-    preds, target = _as_index(xp, preds), _as_index(xp, target)
+    preds, target = as_default_int(xp, preds), as_default_int(xp, target)
     extra = xp.asarray(k, dtype=target.dtype, device=device(target))
     t_ok = (target >= 0) & (target < k)
     if ignore_index is not None:
