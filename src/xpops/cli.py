@@ -59,18 +59,16 @@ def _conformance_cells(args: argparse.Namespace, chosen: list[Any], names: list[
     """The (op, backend) cells to check, their options, and the cells settled without a
     check (ops an ``--impl`` module does not provide)."""
     from .conformance.engine import OpResult
-    from .conformance.natives import ARRAY_LIBRARY, find_natives
+    from .conformance.natives import array_library, find_natives
     from .conformance.workers import Cell, CellOptions
 
-    options = CellOptions(impl=args.impl, natives=not args.pure,
-                          max_examples=args.max_examples, seed=args.seed)
     natives = find_natives(args.impl, chosen) if args.impl else {}
+    options = CellOptions(impl=args.impl, native=bool(natives), natives=not args.pure,
+                          max_examples=args.max_examples, seed=args.seed)
     if natives:  # a native counterpart a spec knows, run through its adapter
-        options = CellOptions(impl=args.impl, native=True, max_examples=args.max_examples,
-                              seed=args.seed)
         cells = [
             Cell(s.name, b) for s in chosen if s.name in natives for b in names
-            if b.split(":")[0] == ARRAY_LIBRARY.get(natives[s.name].library, "numpy")
+            if b.split(":")[0] == array_library(natives[s.name])
         ]
         return cells, options, {}
     provided = load_impls(args.impl, [s.name for s in chosen]) if args.impl else None

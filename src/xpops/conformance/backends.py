@@ -125,9 +125,10 @@ class Backend:
         import gc
 
         import jax
-        from jax.extend.backend import get_backend
 
-        alive = len(get_backend().live_executables())
+        from .resources import live_executables
+
+        alive = live_executables()
         jax.clear_caches()
         gc.collect()  # executables held in reference cycles go now, not at some later cell
         return alive

@@ -16,7 +16,7 @@ from ..spec import Native, OpSpec
 from .backends import Backend
 from .engine import OpResult, check_op
 
-__all__ = ["ARRAY_LIBRARY", "find_natives", "native_backends", "check_native"]
+__all__ = ["ARRAY_LIBRARY", "array_library", "find_natives", "native_backends", "check_native"]
 
 # the array library whose arrays each native's library takes
 ARRAY_LIBRARY = {
@@ -52,10 +52,14 @@ def find_natives(target: str, specs: Iterable[OpSpec]) -> dict[str, Native]:
     return found
 
 
+def array_library(native: Native) -> str:
+    """The array library whose arrays ``native`` takes (the first part of a backend name)."""
+    return ARRAY_LIBRARY.get(native.library, "numpy")
+
+
 def native_backends(native: Native, backends: Sequence[Backend]) -> list[Backend]:
     """Those of ``backends`` whose arrays ``native`` takes."""
-    library = ARRAY_LIBRARY.get(native.library, "numpy")
-    return [b for b in backends if b.library == library]
+    return [b for b in backends if b.library == array_library(native)]
 
 
 def check_native(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections import Counter
@@ -122,7 +123,7 @@ def to_json(results: Sequence[OpResult], resources: ResourceLog | None = None) -
     }, indent=2, default=str)
 
 
-def to_markdown(results: Sequence[OpResult]) -> str:
+def to_markdown(results: Sequence[OpResult], resources: ResourceLog | None = None) -> str:
     ops, backends, by = _grid(results)
     lines = ["| op | " + " | ".join(backends) + " |", "|---" * (len(backends) + 1) + "|"]
     for op in ops:
@@ -131,6 +132,8 @@ def to_markdown(results: Sequence[OpResult]) -> str:
     failures = format_failures(results, limit=10)
     if failures:
         lines += ["", "## Failures", "", "```", failures, "```"]
+    if resources is not None and resources.samples:
+        lines += ["", "## Resources", "", "```", resources.format(), "```"]
     return "\n".join(lines) + "\n"
 
 
@@ -225,11 +228,10 @@ REPORT_FORMATS = {".json": to_json, ".md": to_markdown, ".html": to_html}
 def write_report(
     results: Sequence[OpResult], path: str, resources: ResourceLog | None = None
 ) -> None:
-    """Write JSON, Markdown or HTML, chosen by the file extension (:data:`REPORT_FORMATS`);
-    JSON also carries the run's resource samples, HTML their summary."""
+    """Write JSON, Markdown or HTML, chosen by the file extension (:data:`REPORT_FORMATS`),
+    with the run's resource samples (JSON) or their summary (Markdown, HTML)."""
     renderers = {
-        ".json": lambda r: to_json(r, resources),
-        ".md": to_markdown,
-        ".html": lambda r: to_html(r, resources),
+        ext: functools.partial(render, resources=resources)
+        for ext, render in REPORT_FORMATS.items()
     }
     _report.write_report(path, results, renderers)

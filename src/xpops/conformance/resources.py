@@ -86,14 +86,22 @@ class ResourceLog:
     # workers replaced because they outgrew the memory guard (not counting crashes)
     recycled: int = 0
 
-    def milestones(self) -> dict[int, dict[str, Sample]]:
-        """Each worker's samples at the start, the middle and the end of its life."""
+    def _by_worker(self) -> dict[int, list[Sample]]:
         by_worker: dict[int, list[Sample]] = {}
         for x in self.samples:
             by_worker.setdefault(x.worker, []).append(x)
+        return by_worker
+
+    @staticmethod
+    def _marks(samples: list[Sample]) -> dict[str, int]:
+        """Positions of the start, the middle and the end in one worker's samples."""
+        return {"start": 0, "middle": (len(samples) - 1) // 2, "end": len(samples) - 1}
+
+    def milestones(self) -> dict[int, dict[str, Sample]]:
+        """Each worker's samples at the start, the middle and the end of its life."""
         return {
-            w: {"start": s[0], "middle": s[(len(s) - 1) // 2], "end": s[-1]}
-            for w, s in by_worker.items()
+            w: {name: s[i] for name, i in self._marks(s).items()}
+            for w, s in self._by_worker().items()
         }
 
     def worst(self) -> dict[str, Any]:
@@ -127,12 +135,12 @@ class ResourceLog:
             return ""
         rows = [("worker", "", "its cells", "RSS MiB", "peak RSS MiB", "memory maps",
                  "live JAX executables")]
-        marks = self.milestones()
-        for w in list(marks)[:_SHOWN_WORKERS]:
-            cells = [x for x in self.samples if x.worker == w]
-            for name, x in marks[w].items():
+        by_worker = self._by_worker()
+        for w, samples in list(by_worker.items())[:_SHOWN_WORKERS]:
+            for name, i in self._marks(samples).items():
+                x = samples[i]
                 rows.append((
-                    str(w) if name == "start" else "", name, str(cells.index(x) + 1),
+                    str(w) if name == "start" else "", name, str(i + 1),
                     f"{x.rss_mib:.0f}", f"{x.peak_rss_mib:.0f}", str(x.maps),
                     _count(x.live_executables),
                 ))
@@ -141,7 +149,7 @@ class ResourceLog:
         worst = self.worst()
         limit = map_limit()
         recycled = f", {self.recycled} replaced by the memory guard" if self.recycled else ""
-        if len(marks) > _SHOWN_WORKERS:
+        if len(by_worker) > _SHOWN_WORKERS:
             recycled += f"; the first {_SHOWN_WORKERS} shown"
         lines = [
             f"resources per worker process ({self.workers_started} started{recycled}), "

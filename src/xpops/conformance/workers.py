@@ -79,12 +79,12 @@ def check_cell(cell: Cell, options: CellOptions) -> OpResult:
 
     spec = specs.get(cell.op)
     backend = named(cell.backend)
-    budget = {"max_examples": options.max_examples, "seed": options.seed}
     if options.native and options.impl:
         from .natives import check_native, find_natives
 
         native = find_natives(options.impl, [spec])[spec.name]
-        (result,) = check_native(spec, native, [backend], **budget)
+        (result,) = check_native(spec, native, [backend], max_examples=options.max_examples,
+                                 seed=options.seed)
         return result
     impl = None
     if options.impl:
@@ -235,11 +235,9 @@ def run_cells(
     workers: list[_Worker] = []
     done = 0
 
-    def start() -> _Worker:
+    def start() -> None:
         log.workers_started += 1
-        worker = _Worker(context, log.workers_started, log_dir)
-        workers.append(worker)
-        return worker
+        workers.append(_Worker(context, log.workers_started, log_dir))
 
     def finish(worker: _Worker, result: OpResult, sample: Sample | None) -> None:
         nonlocal done
@@ -257,6 +255,12 @@ def run_cells(
         if pending:
             start()
 
+    def lose(worker: _Worker, what: str) -> None:
+        """The cell in hand is an error saying ``what`` happened; a new worker follows."""
+        cell = cells[worker.index]
+        finish(worker, _error(cell, options, what, worker.log_tail()), None)
+        replace(worker, kill=True)
+
     with tempfile.TemporaryDirectory(prefix="xpops-conformance-") as log_dir:
         try:
             if progress:
@@ -273,30 +277,25 @@ def run_cells(
                              timeout=1.0)
                 now = time.monotonic()
                 for worker in busy:
-                    cell = cells[worker.index]
+                    received, died = None, False
                     if worker.conn in ready or worker.conn.poll():
                         try:
-                            result, sample = worker.conn.recv()
-                        except (EOFError, OSError):
-                            worker.process.join(5)
-                            what = _death(worker.process.exitcode)
-                            finish(worker, _error(cell, options, what, worker.log_tail()), None)
-                            replace(worker, kill=True)
-                            continue
+                            received = worker.conn.recv()
+                        except (EOFError, OSError):  # it died: its exit code says how
+                            died = True
+                    if received is not None:
+                        result, sample = received
                         finish(worker, result, sample)
                         if sample.rss_mib > memory_limit_mib:
                             log.recycled += 1
                             replace(worker, kill=False)
-                    elif worker.process.sentinel in ready or not worker.process.is_alive():
+                    elif died or worker.process.sentinel in ready or not worker.process.is_alive():
                         worker.process.join(5)
-                        what = _death(worker.process.exitcode)
-                        finish(worker, _error(cell, options, what, worker.log_tail()), None)
-                        replace(worker, kill=True)
+                        lose(worker, _death(worker.process.exitcode))
                     elif now - worker.started > cell_timeout:
                         worker.dump_stack()
-                        what = f"ran past the cell time limit ({cell_timeout:g} s) and was killed"
-                        finish(worker, _error(cell, options, what, worker.log_tail()), None)
-                        replace(worker, kill=True)
+                        lose(worker, f"ran past the cell time limit ({cell_timeout:g} s) "
+                             "and was killed")
         except KeyboardInterrupt:
             for i, cell in enumerate(cells):
                 if results[i] is None:
