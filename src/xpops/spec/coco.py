@@ -10,6 +10,37 @@ from hypothesis import strategies as st
 from ..impl import coco as _impl
 from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Property, Unsupported
 
+# ------------------------------------------------------------------------ parameters
+
+# pycocotools' Params.setDetParams() defaults, written out here so that the oracle does
+# not inherit a wrong default from the implementation it judges.
+IOU_THRESHOLDS = tuple(np.linspace(0.5, 0.95, 10).tolist())  # iouThrs
+RECALL_THRESHOLDS = tuple(np.linspace(0.0, 1.0, 101).tolist())  # recThrs
+MAX_DETECTIONS = (1, 10, 100)  # maxDets
+AREA_RANGES = {  # areaRngLbl -> areaRng, both ends inclusive
+    "all": (0.0, 1e5**2),
+    "small": (0.0, 32.0**2),
+    "medium": (32.0**2, 96.0**2),
+    "large": (96.0**2, 1e5**2),
+}
+# COCOeval.summarize()'s 12 _summarizeDets() calls: (ap, iouThr or None for all,
+# areaRng label, maxDets as an index into maxDets, or the value 100 where the call
+# leaves _summarize's default maxDets=100).
+SUMMARY_STATS = (
+    (True, None, "all", 100),  # AP @[.5:.95]
+    (True, 0.5, "all", 2),  # AP @.5
+    (True, 0.75, "all", 2),  # AP @.75
+    (True, None, "small", 2),
+    (True, None, "medium", 2),
+    (True, None, "large", 2),
+    (False, None, "all", 0),  # AR @ maxDets[0]
+    (False, None, "all", 1),
+    (False, None, "all", 2),
+    (False, None, "small", 2),
+    (False, None, "medium", 2),
+    (False, None, "large", 2),
+)
+
 # --------------------------------------------------------------------------- oracle
 
 
@@ -66,7 +97,7 @@ def _match_one(ious, ignored, crowd, order_d, thr):
 def coco_evaluate_oracle(
     det_boxes, det_scores, det_labels, det_image_ids, gt_boxes, gt_labels, gt_image_ids,
     gt_iscrowd=None, gt_area=None, box_format="xyxy", image_ids=None, category_ids=None,
-    iou_thresholds=None, recall_thresholds=None, max_detections=(1, 10, 100),
+    iou_thresholds=None, recall_thresholds=None, max_detections=MAX_DETECTIONS,
     area_ranges=None, use_categories=True,
 ):
     """COCOeval's evaluate / accumulate / summarize, one image and category at a time."""
@@ -82,11 +113,10 @@ def coco_evaluate_oracle(
         set(np.asarray(image_ids).tolist()))
     cats = sorted(set(g_lab) | set(d_lab)) if category_ids is None else sorted(
         set(np.asarray(category_ids).tolist()))
-    thrs = _impl.DEFAULT_IOU_THRESHOLDS if iou_thresholds is None else tuple(iou_thresholds)
-    recs = (_impl.DEFAULT_RECALL_THRESHOLDS if recall_thresholds is None
-            else tuple(recall_thresholds))
+    thrs = IOU_THRESHOLDS if iou_thresholds is None else tuple(iou_thresholds)
+    recs = RECALL_THRESHOLDS if recall_thresholds is None else tuple(recall_thresholds)
     max_dets = sorted(max_detections)
-    ranges = list((area_ranges or _impl.DEFAULT_AREA_RANGES).items())
+    ranges = list((area_ranges or AREA_RANGES).items())
     n_t, n_r, n_a, n_m = len(thrs), len(recs), len(ranges), len(max_dets)
     cat_groups = [[c] for c in cats] if use_categories else [cats]
 
@@ -155,7 +185,7 @@ def coco_evaluate_oracle(
 
     names = [n for n, _ in ranges]
     stats = []
-    for ap, iou, area, which in _impl._STATS:
+    for ap, iou, area, which in SUMMARY_STATS:
         md = 100 if which == 100 else (max_dets[which] if which < n_m else None)
         t_idx = list(range(n_t)) if iou is None else [i for i, t in enumerate(thrs) if t == iou]
         if area not in names or md not in max_dets or not t_idx:
@@ -511,7 +541,7 @@ def _as_result(precision, stats, recall, scores, args, kwargs):
     """The spec's result fields from COCOeval's arrays: per-class AP as pycocotools'
     summarize() computes AP (mean of the defined precisions; area "all", last maxDets)."""
     category_ids = kwargs.get("category_ids")
-    names = list(kwargs.get("area_ranges") or _impl.DEFAULT_AREA_RANGES)
+    names = list(kwargs.get("area_ranges") or AREA_RANGES)
     a_all = names.index("all") if "all" in names else 0
     if not kwargs.get("use_categories", True):
         cats = np.array([-1], np.int64)

@@ -20,6 +20,10 @@ from hypothesis import strategies as st
 from ..impl import linear as _impl
 from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Property, Unsupported
 
+# The two-layer net's parameter names and order (CS231n's TwoLayerNet.params), written
+# out so that the oracle does not read them from the implementation it judges.
+TWO_LAYER_PARAMS = ("W1", "b1", "W2", "b2")
+
 # --------------------------------------------------------------------------- oracles
 
 
@@ -63,11 +67,11 @@ def softmax_loss_oracle(W, X, y, reg=0.0):
 
 def two_layer_net_oracle(params, X, y=None, reg=0.0):
     """Forward and backward pass of one sample at a time."""
-    W1, b1, W2, b2 = _f64(*(params[k] for k in _impl.TWO_LAYER_PARAMS))
+    W1, b1, W2, b2 = _f64(*(params[k] for k in TWO_LAYER_PARAMS))
     (X,) = _f64(X)
     n = X.shape[0]
     scores = np.zeros((n, W2.shape[1]))
-    names = _impl.TWO_LAYER_PARAMS
+    names = TWO_LAYER_PARAMS
     grads = {k: np.zeros_like(v) for k, v in zip(names, (W1, b1, W2, b2), strict=True)}
     loss = 0.0
     for i in range(n):
@@ -91,7 +95,7 @@ def two_layer_net_oracle(params, X, y=None, reg=0.0):
     out = {k: g / n for k, g in grads.items()}
     out["W1"] += 2 * reg * W1
     out["W2"] += 2 * reg * W2
-    return (np.float64(loss), *(out[k] for k in _impl.TWO_LAYER_PARAMS))
+    return (np.float64(loss), *(out[k] for k in TWO_LAYER_PARAMS))
 
 
 def logistic_regression_loss_oracle(w, b, X, y, reg=0.0):
@@ -382,7 +386,7 @@ def _two_layer_native(pieces: Any):
             def scores_of(W1, b1, W2, b2):
                 return relu(X @ W1 + b1) @ W2 + b2
 
-            arrays = [params[k] for k in _impl.TWO_LAYER_PARAMS]
+            arrays = [params[k] for k in TWO_LAYER_PARAMS]
             if y is None:
                 return scores_of(*arrays)
 
@@ -390,7 +394,7 @@ def _two_layer_native(pieces: Any):
                 return ce(scores_of(W1, b1, W2, b2), y) + reg * (l2(W1) + l2(W2))
 
             loss, *grads = grad(loss_of)(*arrays)
-            return loss, dict(zip(_impl.TWO_LAYER_PARAMS, grads, strict=True))
+            return loss, dict(zip(TWO_LAYER_PARAMS, grads, strict=True))
 
         return native
 
@@ -581,7 +585,7 @@ SOFTMAX_LOSS = OpSpec(
 def _two_layer_outputs(result: Any) -> tuple[Any, ...]:
     if isinstance(result, tuple):
         loss, grads = result
-        return (loss, *(grads[k] for k in _impl.TWO_LAYER_PARAMS))
+        return (loss, *(grads[k] for k in TWO_LAYER_PARAMS))
     return (result,)
 
 
