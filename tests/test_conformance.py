@@ -64,16 +64,31 @@ def _loadable(native) -> bool:
     return True
 
 
-TORCH_BACKENDS = select(["torch"])
+# jax:cpu (float32) only: x64 mode runs the same pure code
+PURE_BACKENDS = [b for b in select(["torch", "jax:cpu"]) if b.name != "jax:cpu:x64"]
+# eager JAX compiles every primitive of these anew (a minute or more): start them first
+SLOW_ON_JAX = ("coco_evaluate", "voc_evaluate")
 
 
-@pytest.mark.parametrize("backend", TORCH_BACKENDS, ids=[b.name for b in TORCH_BACKENDS])
-@pytest.mark.parametrize("op", list(SPECS))
+def _pure_cells() -> list:
+    return [
+        pytest.param(op, b, id=f"{op}-{b.name}",
+                     marks=pytest.mark.slow if b.library == "jax" and op in SLOW_ON_JAX else ())
+        for b in PURE_BACKENDS for op in SPECS
+    ]
+
+
+@pytest.mark.parametrize(("op", "backend"), _pure_cells())
 def test_pure_array_api_path_conforms_where_natives_exist(op, backend):
-    """Ops that delegate to torch's kernels are checked without the delegation too."""
+    """Ops that delegate to torch's or JAX's kernels (or move JAX arrays to host NumPy)
+    are checked without the delegation too. On JAX the fixed cases dominate the time
+    (each compiles its primitives eagerly), so one drawn case is enough."""
     if not backend.available:
         pytest.skip(f"{backend.name}: {backend.reason}")
-    result = check_op(SPECS[op], backend, max_examples=MAX_EXAMPLES, seed=2, natives=False)
+    budget = ({"max_examples": MAX_EXAMPLES} if backend.library != "jax"
+              else {"max_examples": JAX_EXAMPLES if LONG else min(JAX_EXAMPLES, 1),
+                    "jit_cases": 1, "grad_cases": 1})
+    result = check_op(SPECS[op], backend, seed=2, natives=False, **budget)
     assert result.status == "pass", [(f.check, f.message, f.reproducer) for f in result.failures]
 
 

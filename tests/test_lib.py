@@ -19,7 +19,7 @@ def test_take_along_last_axis_matches_numpy(backend, rng, native):
     want = np.take_along_axis(x, index, axis=-1)
     dtype = backend.float_dtypes[-1]
     got = take_along_last_axis(
-        backend.xp, backend.asarray(x, dtype), backend.asarray(index), native=native
+        backend.xp, backend.asarray(x, dtype), backend.asarray(index), one_hot=not native
     )
     np.testing.assert_allclose(backend.to_numpy(got), want.astype(dtype), rtol=1e-6)
     assert backend.same_device(got)

@@ -388,16 +388,17 @@ def test_nms_padded_under_jit():
     np.testing.assert_array_equal(np.asarray(idx)[: int(num)], want[:64])
 
 
-@pytest.mark.parametrize("native", [True, False], ids=["native", "fallback"])
-def test_while_loop(backend, native):
+def test_while_loop(backend):
     xp = backend.xp
     x = backend.asarray(np.array([1, 2, 3]))
     out, n = while_loop(lambda s: s[1] < 5, lambda s: (s[0] * 2, s[1] + 1),
-                        (x, xp.asarray(0)), native=native)
+                        (x, xp.asarray(0)))
     np.testing.assert_array_equal(backend.to_numpy(out), [32, 64, 96])
 
 
 def test_while_loop_traced_uses_lax():
+    from xpops._lib.native import natives_disabled
+
     jax = pytest.importorskip("jax")
     jnp = jax.numpy
 
@@ -406,6 +407,8 @@ def test_while_loop_traced_uses_lax():
         return while_loop(lambda s: s[0] < 100, lambda s: (s[0] * 3,), (x,))[0]
 
     assert int(f(jnp.asarray(2))) == 162
+    with natives_disabled():  # a traced loop has no other form
+        assert int(jax.jit(lambda x: f(x) + 0)(jnp.asarray(3))) == 243
 
 
 @pytest.mark.parametrize("native", [True, False], ids=["native", "fallback"])

@@ -86,7 +86,13 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
     from . import spec as specs
     from ._report import check_report_path
     from .conformance import backends as backend_mod
-    from .conformance.report import REPORT_FORMATS, format_failures, format_matrix, write_report
+    from .conformance.report import (
+        REPORT_FORMATS,
+        format_failures,
+        format_inputs,
+        format_matrix,
+        write_report,
+    )
     from .conformance.workers import check_cell, run_cells
 
     try:
@@ -118,6 +124,10 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
     order = [(s.name, b) for s in chosen for b in names]
     results = [by_cell[key] for key in order if key in by_cell]
     print(format_matrix(results))
+    inputs = format_inputs(results)
+    if inputs:
+        print()
+        print(inputs)
     failures = format_failures(results)
     if failures:
         print()

@@ -2,7 +2,8 @@
 
 Native path: ``jax.lax.while_loop`` when the loop state holds JAX tracers (inside
 ``jit``), where a Python ``while`` cannot read its condition. Fallback: a plain Python
-loop on concrete values, for every other namespace and for eager JAX.
+loop on concrete values, for every other namespace and for eager JAX. The native path is
+no fast path but the only form of a traced loop, so ``natives_disabled()`` keeps it.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ State = TypeVar("State", bound=tuple)
 
 
 def while_loop(
-    cond: Callable[[State], Any], body: Callable[[State], State], state: State,
-    *, native: bool = True,
+    cond: Callable[[State], Any], body: Callable[[State], State], state: State
 ) -> State:
     """``while cond(state): state = body(state)``; ``cond`` returns a 0-d boolean array.
 
@@ -28,7 +28,7 @@ def while_loop(
     ``jax.lax.while_loop`` requires), so the same code runs eagerly and traced.
     """
     flag = cond(state)
-    if native and any(_traced(x) for x in (flag, *state)):
+    if any(_traced(x) for x in (flag, *state)):
         import jax
 
         return jax.lax.while_loop(cond, body, state)

@@ -1,10 +1,11 @@
 """Counting: a bincount with a static length, which the array API standard lacks.
 
 Native paths: ``np.bincount``, ``torch.bincount``, ``jax.ops.segment_sum``,
-``cupy.bincount`` and ``dask.array.bincount``. The pure-standard fallback compares
-blocks of values against every bin and sums the hits: exact, memory bounded by
-``_BLOCK_ELEMENTS`` comparisons per block, but O(n * length) work, so it suits the
-namespaces without a native count (array-api-strict) rather than large label sets.
+``cupy.bincount`` and ``dask.array.bincount``, taken only while delegation is on (see
+:mod:`xpops._lib.native`). The pure-standard fallback compares blocks of values against
+every bin and sums the hits: exact, memory bounded by ``_BLOCK_ELEMENTS`` comparisons per
+block, but O(n * length) work, so it suits the namespaces without a native count
+(array-api-strict) rather than large label sets.
 (A sort + ``searchsorted`` fallback would be O(n log n), but a cumulative sum of
 weights in sorted order loses float32 precision to cancellation.)
 """
@@ -16,15 +17,14 @@ from typing import Any
 import array_api_compat
 
 from .namespace import default_int, device
+from .native import natives_enabled
 
 __all__ = ["bincount"]
 
 _BLOCK_ELEMENTS = 1 << 22
 
 
-def bincount(
-    xp: Any, x: Any, /, *, length: int, weights: Any = None, native: bool = True
-) -> Any:
+def bincount(xp: Any, x: Any, /, *, length: int, weights: Any = None) -> Any:
     """Counts (or summed ``weights``) of each value of ``x`` in ``[0, length)``.
 
     ``x`` is an integer array of any shape (flattened); its values must lie in
@@ -34,7 +34,7 @@ def bincount(
     flat = xp.reshape(x, (-1,))
     w = None if weights is None else xp.reshape(weights, (-1,))
     out_dtype = default_int(xp, device(x)) if w is None else w.dtype
-    if native:
+    if natives_enabled():
         counts = _native_bincount(xp, flat, length, w)
         if counts is not None:
             return counts if counts.dtype == out_dtype else xp.astype(counts, out_dtype)

@@ -4,7 +4,10 @@ An op validates its arguments first, then may hand the computation to a native f
 kernel (``torch.softmax`` is one pass where the standard needs several full-size
 temporaries). Delegation is taken only for option combinations whose native semantics
 match the spec on every input, which the conformance suite checks with natives on and
-off. ``natives_disabled()`` forces the pure array-API path, for tests and benchmarks.
+off. ``natives_disabled()`` forces the pure array-API path, for tests and benchmarks:
+every native fast path reads this switch, the ``_lib`` primitives' kernels (bincount,
+top-k, scans, padding, in-place passes) and the host NumPy paths for eager JAX included.
+Only what has no pure form stays, such as ``jax.lax.while_loop`` on traced values.
 """
 
 from __future__ import annotations

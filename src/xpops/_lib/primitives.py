@@ -1,4 +1,7 @@
-"""Primitives some namespaces lack, each with a native path and a pure-standard fallback."""
+"""Primitives some namespaces lack, each with a native path and a pure-standard fallback.
+
+Native fast paths are taken only while delegation is on (see :mod:`xpops._lib.native`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ from typing import Any
 
 import array_api_compat
 
-from .namespace import can_mutate, default_int, device
+from .namespace import can_mutate, default_int, device, is_concrete
+from .native import natives_enabled
 
 __all__ = [
     "take_along_last_axis", "stop_gradient", "clamped_root", "set_masked", "nonzero_padded",
@@ -27,14 +31,16 @@ def whole_axis(x: Any, axis: int) -> Any:
     return x
 
 
-def take_along_last_axis(xp: Any, x: Any, index: Any, *, native: bool = True) -> Any:
+def take_along_last_axis(xp: Any, x: Any, index: Any, *, one_hot: bool = False) -> Any:
     """``x[..., index[..., j]]`` for ``index`` of shape ``(*batch, k)``.
 
     ``take_along_axis`` joined the standard in 2024.12; namespaces from before (Dask's
     array-api-compat wrapper among them) get a one-hot fallback, which costs one
-    comparison per class and stays lazy.
+    comparison per class and stays lazy. ``take_along_axis`` is the standard's own
+    function, not a native kernel, so it runs under ``natives_disabled()`` too;
+    ``one_hot=True`` forces the fallback (tests).
     """
-    if native and hasattr(xp, "take_along_axis"):
+    if not one_hot and hasattr(xp, "take_along_axis"):
         return xp.take_along_axis(x, index, axis=-1)
     num_classes = x.shape[-1]
     classes = xp.arange(num_classes, dtype=index.dtype, device=device(index))
@@ -60,7 +66,7 @@ def stop_gradient(x: Any) -> Any:
     return x
 
 
-def clamped_root(xp: Any, x: Any, *, root: bool, native: bool = True) -> tuple[Any, Any]:
+def clamped_root(xp: Any, x: Any, *, root: bool) -> tuple[Any, Any]:
     """``(y, row minima of y)`` for ``y = sqrt(max(x, 0)) if root else max(x, 0)``, 2-D.
 
     ``x`` is consumed: the caller's own intermediate, which the NumPy and torch paths
@@ -68,9 +74,21 @@ def clamped_root(xp: Any, x: Any, *, root: bool, native: bool = True) -> tuple[A
     pass instead of full-size temporaries. With ``root``, those two in-place paths take
     the square root without clamping first: negative entries come out NaN, and so does
     the minimum of their row, which the caller must then repair (``~(d >= bound)``
-    selects them). Elsewhere the result is clamped and never NaN for finite ``x``.
+    selects them). Elsewhere, and under ``natives_disabled()``, the result is clamped and
+    never NaN for finite ``x``.
     """
-    if native and can_mutate(x) and x.ndim == 2 and x.shape[1]:
+    if natives_enabled() and (found := _native_clamped_root(x, root)) is not None:
+        return found
+    x = xp.maximum(x, xp.zeros((), dtype=x.dtype, device=device(x)))
+    if root:
+        x = xp.sqrt(x)
+    minima = xp.min(x, axis=1) if x.shape[1] else xp.zeros(x.shape[0], dtype=x.dtype,
+                                                             device=device(x))
+    return x, minima
+
+
+def _native_clamped_root(x: Any, root: bool) -> tuple[Any, Any] | None:
+    if can_mutate(x) and x.ndim == 2 and x.shape[1]:
         import numpy as np
 
         minima = np.empty(x.shape[0], dtype=x.dtype)
@@ -84,15 +102,10 @@ def clamped_root(xp: Any, x: Any, *, root: bool, native: bool = True) -> tuple[A
                     np.maximum(block, 0, out=block)
                 np.min(block, axis=1, out=minima[start : start + rows])
         return x, minima
-    if native and array_api_compat.is_torch_array(x) and not x.requires_grad and x.shape[1]:
+    if array_api_compat.is_torch_array(x) and not x.requires_grad and x.shape[1]:
         x = x.sqrt_() if root else x.clamp_min_(0)  # in place: outside autograd
         return x, x.amin(dim=1)
-    x = xp.maximum(x, xp.zeros((), dtype=x.dtype, device=device(x)))
-    if root:
-        x = xp.sqrt(x)
-    minima = xp.min(x, axis=1) if x.shape[1] else xp.zeros(x.shape[0], dtype=x.dtype,
-                                                             device=device(x))
-    return x, minima
+    return None
 
 
 def set_masked(xp: Any, x: Any, mask: Any, values: Any) -> Any:
@@ -110,14 +123,15 @@ def set_masked(xp: Any, x: Any, mask: Any, values: Any) -> Any:
     return x
 
 
-def nonzero_padded(xp: Any, mask: Any, size: int, *, native: bool = True) -> tuple[Any, Any]:
+def nonzero_padded(xp: Any, mask: Any, size: int) -> tuple[Any, Any]:
     """(rows, cols) of the first ``size`` True entries of a 2-D ``mask`` in row-major
-    order, padded with ``(0, 0)``: a static shape, so it runs under ``jax.jit``."""
-    if native and array_api_compat.is_jax_array(mask):
-        import jax.numpy as jnp
+    order, padded with ``(0, 0)``: a static shape, so it runs under ``jax.jit``.
 
-        rows, cols = jnp.nonzero(mask, size=size, fill_value=0)
-        return rows, cols
+    A traced JAX mask takes ``jnp.nonzero(size=...)`` even under ``natives_disabled()``:
+    the fallback's boolean indexing has no traced form.
+    """
+    if array_api_compat.is_jax_array(mask) and (natives_enabled() or not is_concrete(mask)):
+        return _jax_nonzero_padded(mask, size)
     dev = device(mask)
     grid = (xp.arange(mask.shape[0], device=dev)[:, None], xp.arange(mask.shape[1], device=dev))
     rows = xp.broadcast_to(grid[0], mask.shape)[mask]
@@ -125,6 +139,13 @@ def nonzero_padded(xp: Any, mask: Any, size: int, *, native: bool = True) -> tup
     rows, cols = rows[: min(size, rows.shape[0])], cols[: min(size, cols.shape[0])]
     pad = xp.zeros(size - rows.shape[0], dtype=rows.dtype, device=device(rows))
     return xp.concat([rows, pad]), xp.concat([cols, pad])
+
+
+def _jax_nonzero_padded(mask: Any, size: int) -> tuple[Any, Any]:
+    import jax.numpy as jnp
+
+    rows, cols = jnp.nonzero(mask, size=size, fill_value=0)
+    return rows, cols
 
 
 def set_pairs(xp: Any, x: Any, rows: Any, cols: Any, values: Any) -> Any:

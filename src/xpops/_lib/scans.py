@@ -18,7 +18,7 @@ from .native import natives_enabled
 __all__ = ["cumulative_max", "reverse_cumulative_max"]
 
 
-def cumulative_max(xp: Any, x: Any, /, *, native: bool = True) -> Any:
+def cumulative_max(xp: Any, x: Any, /) -> Any:
     """``out[..., i] = max(x[..., :i + 1])`` for a real array of any rank >= 1.
 
     NaN handling is unspecified (callers validate): the native kernels propagate NaN,
@@ -26,7 +26,7 @@ def cumulative_max(xp: Any, x: Any, /, *, native: bool = True) -> Any:
     """
     if x.shape[-1] == 0:
         return x
-    if native and natives_enabled():
+    if natives_enabled():
         out = _native_cumulative_max(x)
         if out is not None:
             return out
@@ -38,10 +38,10 @@ def cumulative_max(xp: Any, x: Any, /, *, native: bool = True) -> Any:
     return x
 
 
-def reverse_cumulative_max(xp: Any, x: Any, /, *, native: bool = True) -> Any:
+def reverse_cumulative_max(xp: Any, x: Any, /) -> Any:
     """``out[..., i] = max(x[..., i:])``: the suffix maximum (a precision envelope)."""
     axis = x.ndim - 1
-    return xp.flip(cumulative_max(xp, xp.flip(x, axis=axis), native=native), axis=axis)
+    return xp.flip(cumulative_max(xp, xp.flip(x, axis=axis)), axis=axis)
 
 
 def _native_cumulative_max(x: Any) -> Any:

@@ -2,9 +2,10 @@
 
 ``segment_max`` reduces contiguous runs of a sorted segment-id array. Native paths:
 ``np.maximum.reduceat``, ``torch.Tensor.scatter_reduce`` (``amax``) and
-``jax.ops.segment_max``. The pure-standard fallback is a segmented prefix maximum by
-doubling (``ceil(log2 n)`` shifted passes) whose last element per segment is then
-looked up with ``searchsorted``: exact, O(n log n) work.
+``jax.ops.segment_max``, taken only while delegation is on (see :mod:`xpops._lib.native`).
+The pure-standard fallback is a segmented prefix maximum by doubling (``ceil(log2 n)``
+shifted passes) whose last element per segment is then looked up with ``searchsorted``:
+exact, O(n log n) work.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from typing import Any
 import array_api_compat
 
 from .namespace import device
+from .native import natives_enabled
 
 __all__ = ["segment_max"]
 
 
 def segment_max(
-    xp: Any, values: Any, segment_ids: Any, /, *, num_segments: int, fill: float,
-    native: bool = True,
+    xp: Any, values: Any, segment_ids: Any, /, *, num_segments: int, fill: float
 ) -> Any:
     """Maximum of ``values`` per segment, ``fill`` for empty segments.
 
@@ -28,7 +29,7 @@ def segment_max(
     array sorted ascending with values in ``[0, num_segments)`` (callers guarantee it).
     Returns shape ``(num_segments,)`` in the dtype of ``values``.
     """
-    if native:
+    if natives_enabled():
         out = _native_segment_max(xp, values, segment_ids, num_segments, fill)
         if out is not None:
             return out

@@ -25,7 +25,8 @@ Native paths:
   ``dask.array.topk`` is not used: its choice among tied values is unspecified. Other
   chunk types take the fallback (which gathers each row into one chunk).
 
-The pure-standard fallback is ``argsort(stable=True)`` and its first ``k`` columns.
+The native paths are taken only while delegation is on (see :mod:`xpops._lib.native`);
+the pure-standard fallback is ``argsort(stable=True)`` and its first ``k`` columns.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from typing import Any
 import array_api_compat
 
 from .namespace import default_int, device
+from .native import natives_enabled
 from .primitives import argsort_last, take_along_last_axis
 
 __all__ = ["smallest_k"]
@@ -43,7 +45,7 @@ __all__ = ["smallest_k"]
 _NUMPY_MIN_COLUMNS = 512
 
 
-def smallest_k(xp: Any, x: Any, k: int, /, *, native: bool = True) -> tuple[Any, Any]:
+def smallest_k(xp: Any, x: Any, k: int, /) -> tuple[Any, Any]:
     """``(values, indices)`` of the ``k`` smallest entries of ``x`` along its last axis.
 
     ``x`` is a real floating array ``(*batch, M)`` and ``1 <= k <= M`` (callers
@@ -52,7 +54,7 @@ def smallest_k(xp: Any, x: Any, k: int, /, *, native: bool = True) -> tuple[Any,
     """
     batch, m = tuple(x.shape[:-1]), x.shape[-1]
     flat = xp.reshape(x, (-1, m))
-    found = _native_smallest_k(flat, k) if native else None
+    found = _native_smallest_k(flat, k) if natives_enabled() else None
     if found is None:
         index = argsort_last(xp, flat)[:, :k]
         values = take_along_last_axis(xp, flat, index)

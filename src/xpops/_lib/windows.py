@@ -2,7 +2,8 @@
 
 The standard has no ``pad`` and no sliding-window view. :func:`pad2d` pads with a
 constant through the backend's own pad (``np.pad``, ``torch.nn.functional.pad``,
-``jnp.pad``) or, as the pure-standard fallback, by concatenating constant blocks.
+``jnp.pad``) while delegation is on (see :mod:`xpops._lib.native`) or, as the
+pure-standard fallback, by concatenating constant blocks.
 :func:`window_views` returns, for every kernel offset ``(i, j)``, the strided slice
 ``x[..., i*dh :: sh, j*dw :: sw, ...]`` cut to the output size: reducing over these
 ``kh * kw`` views (max, sum) or concatenating them (im2col) evaluates every window with
@@ -19,6 +20,7 @@ from typing import Any
 import array_api_compat
 
 from .namespace import device
+from .native import natives_enabled
 
 __all__ = ["pad2d", "window_views", "pooled_size", "same_padding"]
 
@@ -31,8 +33,6 @@ def pad2d(
     axes: Pair,
     pads: tuple[Pair, Pair],
     value: float = 0.0,
-    *,
-    native: bool = True,
 ) -> Any:
     """``x`` padded with ``value``: ``pads[k] = (before, after)`` on ``axes[k]``.
 
@@ -40,7 +40,7 @@ def pad2d(
     """
     if all(lo == 0 and hi == 0 for lo, hi in pads):
         return x
-    if native:
+    if natives_enabled():
         out = _native_pad(x, axes, pads, value)
         if out is not None:
             return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,9 +86,27 @@ class Backend:
             return self.float_dtypes[-1]
         return dtype.name
 
+    @property
+    def half_dtypes(self) -> tuple[str, ...]:
+        """The half-precision float dtypes the library offers (none in array-api-strict)."""
+        return _HALF_DTYPES.get(self.library, ())
+
+    @property
+    def integer_dtypes(self) -> tuple[str, ...]:
+        """Every integer dtype the namespace lists for this device (int8 ... uint64)."""
+        info = self.xp.__array_namespace_info__()
+        try:
+            names = info.dtypes(device=self.device, kind="integral")
+        except (TypeError, ValueError):
+            names = info.dtypes(kind="integral")
+        return tuple(names)
+
     def to_numpy(self, x: Any) -> np.ndarray:
-        """Copy an array of this backend back to host NumPy."""
+        """Copy an array of this backend back to host NumPy (bfloat16 tensors as float32,
+        whose values they all are: NumPy has no bfloat16)."""
         if self.library == "torch":
+            if x.dtype == sys.modules["torch"].bfloat16:
+                x = x.float()
             return x.detach().cpu().numpy()
         if self.library == "cupy":
             return x.get()
@@ -100,7 +119,7 @@ class Backend:
         return np.asarray(x)
 
     def dtype_name(self, x: Any) -> str:
-        return str(self.to_numpy(self.xp.zeros((), dtype=x.dtype, device=self.device)).dtype)
+        return str(x.dtype).rpartition(".")[2]  # torch.int8, array_api_strict.int8, int8
 
     def same_device(self, x: Any) -> bool:
         from array_api_compat import device
@@ -132,6 +151,14 @@ class Backend:
         jax.clear_caches()
         gc.collect()  # executables held in reference cycles go now, not at some later cell
         return alive
+
+
+_HALF_DTYPES = {
+    "numpy": ("float16",),
+    "torch": ("float16", "bfloat16"),
+    "jax": ("float16", "bfloat16"),
+    "cupy": ("float16",),
+}
 
 
 def _installed(module: str) -> bool:

@@ -21,10 +21,21 @@ from typing import Any
 import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
 
 from .._lib.native import natives_disabled
 from ..spec import Case, OpSpec, Unsupported
 from .backends import Backend
+from .variants import (
+    HALF_TOLERANCE,
+    Variant,
+    cycled,
+    param_names,
+    present,
+    present_torch,
+    round_through,
+    variants,
+)
 
 __all__ = ["Failure", "OpResult", "check_op", "run_conformance", "compare"]
 
@@ -62,6 +73,13 @@ class OpResult:
     unsupported: dict[str, int] = field(default_factory=dict)
     executables: int = 0  # programs JAX compiled for this cell, freed after it
     seconds: float = 0.0  # wall time of the cell's checks
+    # the dtypes each array parameter was checked in ("uint8", "float16", ...), and how
+    # often each other form ran ("target as NumPy", "x strided", ...)
+    inputs: dict[str, list[str]] = field(default_factory=dict)
+    forms: dict[str, int] = field(default_factory=dict)
+
+
+_CANONICAL = Variant()  # the case as the spec wrote it
 
 
 class CheckFailed(AssertionError):
@@ -137,35 +155,64 @@ class _Runner:
         self.grad_left = grad_cases
 
     # conversion ------------------------------------------------------------------
-    def _convert(self, v: Any) -> Any:
+    def _convert(self, v: Any, name: str = "", variant: Variant = _CANONICAL) -> Any:
         if isinstance(v, Mapping):  # a named set of arrays, e.g. a network's parameters
-            return {k: self._convert(x) for k, x in v.items()}
-        if isinstance(v, (np.ndarray, np.generic)):
-            v = np.asarray(v)
-            dtype = self.dtype if v.dtype.kind == "f" else None
-            return self.backend.asarray(v, dtype)
-        return v
+            return {k: self._convert(x, name, variant) for k, x in v.items()}
+        if not isinstance(v, (np.ndarray, np.generic)):
+            return v
+        v = np.asarray(v)
+        if name in variant.dtypes:
+            v = v.astype(variant.dtypes[name])
+        half = variant.half
+        if v.dtype.kind == "f" and half is not None:
+            # rounded on the host, so that the oracle sees exactly what the op sees
+            v = round_through(v, half).astype(np.float32)
+        if name in variant.numpy_sides:  # handed over as NumPy, as a data loader would
+            if v.dtype.kind == "f":
+                v = v.astype(half if half == "float16" else self.dtype)
+            return present(v, variant.layouts.get(name, ""))
+        dtype = self.dtype if v.dtype.kind == "f" and half is None else None
+        out = self.backend.asarray(v, dtype)
+        if v.dtype.kind == "f" and half is not None:
+            out = self.backend.xp.astype(out, getattr(self.backend.xp, half))
+        layout = variant.layouts.get(name)
+        if layout and self.backend.library == "numpy":
+            out = present(out, layout)
+        elif layout and self.backend.library == "torch":
+            out = present_torch(out, layout)
+        return out
 
-    def _rounded(self, v: Any) -> Any:
+    def _rounded(self, v: Any, half: str | None = None) -> Any:
         """What the oracle sees: floats rounded through the dtype under test."""
         if isinstance(v, Mapping):
-            return {k: self._rounded(x) for k, x in v.items()}
+            return {k: self._rounded(x, half) for k, x in v.items()}
         if isinstance(v, (np.ndarray, np.generic)) and v.dtype.kind == "f":
-            return np.asarray(v).astype(self.dtype).astype(np.float64)
+            return round_through(np.asarray(v), half or self.dtype)
         return v
 
-    def convert(self, case: Case, *, valid: bool = True) -> tuple[list[Any], dict[str, Any]]:
+    def convert(
+        self, case: Case, *, valid: bool = True, variant: Variant = _CANONICAL
+    ) -> tuple[list[Any], dict[str, Any]]:
         if valid and self.backend.library == "dask" and self.spec.lazy_case is not None:
             case = self.spec.lazy_case(case)
-        return [self._convert(a) for a in case.args], {
-            k: self._convert(v) for k, v in case.kwargs.items()
+        if not variant:
+            return [self._convert(a) for a in case.args], {
+                k: self._convert(v) for k, v in case.kwargs.items()
+            }
+        names = list(param_names(self.spec, case))
+        return [self._convert(a, names[i], variant) for i, a in enumerate(case.args)], {
+            k: self._convert(v, k, variant) for k, v in case.kwargs.items()
         }
 
-    def oracle(self, case: Case) -> tuple[np.ndarray, ...]:
-        args = [self._rounded(a) for a in case.args]
-        kwargs = {k: self._rounded(v) for k, v in case.kwargs.items()}
+    def oracle(self, case: Case, half: str | None = None) -> tuple[np.ndarray, ...]:
+        args = [self._rounded(a, half) for a in case.args]
+        kwargs = {k: self._rounded(v, half) for k, v in case.kwargs.items()}
         with np.errstate(all="ignore"):
-            return tuple(np.asarray(o) for o in _as_tuple(self.spec.oracle(*args, **kwargs)))
+            outs = tuple(np.asarray(o) for o in _as_tuple(self.spec.oracle(*args, **kwargs)))
+        if half is None:
+            return outs
+        # the op rounds its float32 result to the half dtype once; so does the expectation
+        return tuple(round_through(o, half) if o.dtype.kind == "f" else o for o in outs)
 
     def call(self, fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> Any:
         with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -191,12 +238,12 @@ class _Runner:
         if check not in self.result.checks:
             self.result.checks.append(check)
 
-    def check_case(self, case: Case, *, drawn: bool) -> None:
+    def check_case(self, case: Case, *, drawn: bool, variant: Variant = _CANONICAL) -> None:
         if not self.first_dtype and not _has_float(case):
             return  # without float inputs every dtype pass would run the same case again
         self.result.cases += 1
         try:
-            self._check_case(case, drawn=drawn)
+            self._check_case(case, drawn=drawn, variant=variant)
         except Unsupported as exc:  # an option the implementation lacks: not a failure
             self.result.cases -= 1
             self.skip(exc)
@@ -205,22 +252,50 @@ class _Runner:
         except Exception as exc:  # conversion, compute or comparison broke on this input
             raise CheckFailed("error", f"{type(exc).__name__}: {exc}") from exc
 
-    def _result_float(self, case: Case) -> str:
+    def _result_float(self, case: Case, half: str | None = None) -> str:
         """The float dtype results must have: the dtype under test when the case holds a
         floating array, else the namespace's default float (ops on integer labels)."""
         if _has_float(case):
-            return self.dtype
+            return half or self.dtype
         from .._lib.namespace import default_float
 
         xp, dev = self.backend.xp, self.backend.device
         return self.backend.dtype_name(xp.zeros((), dtype=default_float(xp, dev), device=dev))
 
-    def _check_case(self, case: Case, *, drawn: bool) -> None:
-        float_dtype = self._result_float(case)
-        self.rtol, self.atol = self.spec.rtol_atol(float_dtype)
-        args, kwargs = self.convert(case)
+    def _host(self, a: Any) -> np.ndarray:
+        """An input's values on the host (side inputs may be NumPy on any backend)."""
+        return a if isinstance(a, np.ndarray) else self.backend.to_numpy(a)
+
+    def _tolerance(self, float_dtype: str) -> tuple[float, float]:
+        if float_dtype not in HALF_TOLERANCE:
+            return self.spec.rtol_atol(float_dtype)
+        rtol, atol = self.spec.rtol_atol("float32")  # computed in float32, then rounded
+        half_rtol, half_atol = HALF_TOLERANCE[float_dtype]
+        return rtol + half_rtol, atol + half_atol
+
+    def _note_inputs(self, case: Case, args: list[Any], kwargs: dict[str, Any],
+                     variant: Variant) -> None:
+        names = list(param_names(self.spec, case))
+        named = {**dict(zip(names, args, strict=False)), **kwargs}
+        for name, value in named.items():
+            if not _is_array(value):
+                continue
+            seen = self.result.inputs.setdefault(name, [])
+            dtype = self.backend.dtype_name(value)
+            if dtype not in seen:
+                seen.append(dtype)
+        forms = [f"{k} as NumPy" for k in variant.numpy_sides]
+        forms += [f"{k} {v}" for k, v in variant.layouts.items()]
+        for form in forms:
+            self.result.forms[form] = self.result.forms.get(form, 0) + 1
+
+    def _check_case(self, case: Case, *, drawn: bool, variant: Variant = _CANONICAL) -> None:
+        float_dtype = self._result_float(case, variant.half)
+        self.rtol, self.atol = self._tolerance(float_dtype)
+        args, kwargs = self.convert(case, variant=variant)
+        self._note_inputs(case, args, kwargs, variant)
         before = [  # copies: to_numpy may share memory with the input
-            np.array(self.backend.to_numpy(a), copy=True) for a in _arrays(args, kwargs)
+            np.array(self._host(a), copy=True) for a in _arrays(args, kwargs)
         ]
         try:
             outs = self.spec.output_arrays(self.call(self.impl, args, kwargs))
@@ -228,7 +303,7 @@ class _Runner:
             raise
         except Exception as exc:
             raise CheckFailed("error", f"raised {type(exc).__name__}: {exc}") from exc
-        want = self.oracle(case)
+        want = self.oracle(case, variant.half)
         if len(outs) != len(want):
             raise CheckFailed("outputs", f"{len(outs)} outputs, expected {len(want)}")
         got_np = []
@@ -236,11 +311,14 @@ class _Runner:
             got_np.append(self._check_output(i, out, exp, float_dtype))
         self._note("namespace/device/dtype/shape")
         self._note("values")
-        after = [self.backend.to_numpy(a) for a in _arrays(args, kwargs)]
+        after = [self._host(a) for a in _arrays(args, kwargs)]
         for b, a in zip(before, after, strict=True):
             if not np.array_equal(b, a, equal_nan=True):
                 raise CheckFailed("mutation", "an input array was modified in place")
         self._note("inputs unchanged")
+        if variant:
+            self._note("dtypes, libraries and layouts users hold")
+            return  # properties, jit and gradients run on the canonical form
         if drawn:
             self._check_properties(case)
         if self.backend.library == "jax" and self.spec.capabilities.jit and self.jit_left > 0:
@@ -429,10 +507,14 @@ def _jax_grad(fn, args, kwargs, argnums, cotangent):
 # --------------------------------------------------------------------------- driver
 
 
-def _fail(result: OpResult, dtype: str, exc: CheckFailed, case: Case | None) -> None:
-    result.failures.append(
-        Failure(exc.check, dtype, exc.message, "" if case is None else repr(case))
-    )
+def _fail(
+    result: OpResult, dtype: str, exc: CheckFailed, case: Case | None,
+    variant: Variant = _CANONICAL,
+) -> None:
+    reproducer = "" if case is None else repr(case)
+    if case is not None and variant:
+        reproducer += f"  # inputs: {variant!r}"
+    result.failures.append(Failure(exc.check, dtype, exc.message, reproducer))
 
 
 def check_op(
@@ -479,11 +561,24 @@ def check_op(
                     spec, impl, backend, dtype, result, jit_cases, grad_cases,
                     first_dtype=dtype == chosen[0],
                 )
-                for case in spec.edge_cases:
+                integers = backend.integer_dtypes
+                for i, case in enumerate(spec.edge_cases):
                     try:
                         runner.check_case(case, drawn=False)
                     except CheckFailed as exc:
                         _fail(result, dtype, exc, case)
+                        continue
+                    if not runner.first_dtype:
+                        continue
+                    # once more in other forms, cycling through every accepted dtype
+                    own = impl is spec.impl
+                    variant = cycled(spec, backend, case, i, integers, halves=own, mixed=own)
+                    if not variant:
+                        continue
+                    try:
+                        runner.check_case(case, drawn=False, variant=variant)
+                    except CheckFailed as exc:
+                        _fail(result, dtype, exc, case, variant)
                 _check_invalid(spec, runner, result, dtype)
                 if max_examples > 0:
                     _run_drawn(spec, runner, result, dtype, max_examples, seed)
@@ -536,6 +631,7 @@ def _run_drawn(
     spec: OpSpec, runner: _Runner, result: OpResult, dtype: str, max_examples: int, seed: int
 ) -> None:
     last: dict[str, Any] = {}
+    integers = runner.backend.integer_dtypes
 
     @settings(
         max_examples=max_examples,
@@ -548,19 +644,25 @@ def _run_drawn(
         print_blob=False,
     )
     @hypothesis_seed(seed)
-    @given(spec.cases())
-    def drawn(case: Case) -> None:
+    @given(spec.cases(), st.data())
+    def drawn(case: Case, data: st.DataObject) -> None:
+        own = runner.impl is spec.impl
+        variant = data.draw(variants(
+            spec, runner.backend, case, halves=runner.first_dtype and own,
+            integer_dtypes=integers, mixed=own,
+        ))
         try:
-            runner.check_case(case, drawn=True)
+            runner.check_case(case, drawn=True, variant=variant)
         except CheckFailed as exc:
-            last["case"], last["exc"] = case, exc  # the final call is the shrunk example
+            # the final call is the shrunk example
+            last["case"], last["exc"], last["variant"] = case, exc, variant
             raise
 
     before = result.cases
     try:
         drawn()
     except CheckFailed:
-        _fail(result, dtype, last["exc"], last["case"])
+        _fail(result, dtype, last["exc"], last["case"], last["variant"])
     except Exception as exc:  # a broken strategy or property: report, don't crash the run
         _fail(result, dtype, CheckFailed("engine", f"{type(exc).__name__}: {exc}"), None)
     # shrinking re-runs cases; count distinct generated cases at most max_examples

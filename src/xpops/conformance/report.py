@@ -18,6 +18,7 @@ from .resources import ResourceLog
 __all__ = [
     "REPORT_FORMATS",
     "format_failures",
+    "format_inputs",
     "format_matrix",
     "to_html",
     "to_json",
@@ -53,6 +54,35 @@ def format_matrix(results: Sequence[OpResult]) -> str:
     if missing:
         legend += "\nnot installed: " + "; ".join(f"{b} ({why})" for b, why in missing)
     return "\n".join(lines) + "\n" + legend
+
+
+def _dtypes_by_param(results: Sequence[OpResult]) -> dict[str, dict[str, list[str]]]:
+    """op -> parameter -> every dtype it was checked in, over all backends."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for r in results:
+        params = out.setdefault(r.op, {})
+        for name, dtypes in r.inputs.items():
+            seen = params.setdefault(name, [])
+            seen += [d for d in dtypes if d not in seen]
+    return {op: params for op, params in out.items() if params}
+
+
+def format_inputs(results: Sequence[OpResult]) -> str:
+    """Per op, the dtypes each array parameter was checked in (all backends together)
+    and how many calls handed side inputs over as NumPy or in another memory layout."""
+    lines = ["inputs checked: dtypes per parameter (all backends); other forms"]
+    forms: dict[str, int] = {}
+    for r in results:
+        for form, n in r.forms.items():
+            key = f"{r.op}|{form.split()[-1] if 'NumPy' not in form else 'NumPy side'}"
+            forms[key] = forms.get(key, 0) + n
+    for op, params in _dtypes_by_param(results).items():
+        text = "; ".join(f"{name} {', '.join(sorted(d))}" for name, d in params.items())
+        extra = ", ".join(
+            f"{key.split('|')[1]} {n}" for key, n in forms.items() if key.split("|")[0] == op
+        )
+        lines.append(f"  {op}: {text}" + (f"  [{extra}]" if extra else ""))
+    return "\n".join(lines) if len(lines) > 1 else ""
 
 
 # how each piece of a failure listing is written, as text and as HTML
@@ -129,6 +159,9 @@ def to_markdown(results: Sequence[OpResult], resources: ResourceLog | None = Non
     for op in ops:
         cells = [_cell(by[op, b]) if (op, b) in by else "" for b in backends]
         lines.append(f"| {op} | " + " | ".join(cells) + " |")
+    inputs = format_inputs(results)
+    if inputs:
+        lines += ["", "## Inputs", "", "```", inputs, "```"]
     failures = format_failures(results, limit=10)
     if failures:
         lines += ["", "## Failures", "", "```", failures, "```"]
@@ -156,6 +189,9 @@ def _tooltip(r: OpResult) -> str:
             f"{why} ({n})" for why, n in r.unsupported.items()))
     if r.checks:
         parts.append("checks: " + ", ".join(r.checks))
+    if r.inputs:
+        parts.append("dtypes: " + "; ".join(
+            f"{name} {', '.join(sorted(d))}" for name, d in r.inputs.items()))
     if r.reason and r.reason != r.status:
         parts.append(r.reason)
     return "; ".join(parts)

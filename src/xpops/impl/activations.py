@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._lib.inputs import array_op
 from .._lib.namespace import array_namespace, as_array, can_mutate, device
 from .._lib.native import native_torch
 from .._lib.validation import (
@@ -51,6 +52,7 @@ def _row_max(xp: Any, x: Any, axis: int, where: Any) -> tuple[Any, Any, Any]:
     return masked, m, included
 
 
+@array_op("x", "where")
 def softmax(x: Any, /, *, axis: int = -1, where: Any = None) -> Any:
     r"""Softmax along ``axis``: :math:`e^{x_i - m} / \sum_j e^{x_j - m}` with m the row max.
 
@@ -87,6 +89,7 @@ def softmax(x: Any, /, *, axis: int = -1, where: Any = None) -> Any:
     return out
 
 
+@array_op("x", "where")
 def log_softmax(x: Any, /, *, axis: int = -1, where: Any = None) -> Any:
     r"""Log of :func:`softmax`: :math:`(x_i - m) - \log \sum_j e^{x_j - m}`.
 
@@ -117,6 +120,7 @@ def log_softmax(x: Any, /, *, axis: int = -1, where: Any = None) -> Any:
     return out
 
 
+@array_op("x", "where")
 def logsumexp(
     x: Any, /, *, axis: int = -1, keepdims: bool = False, where: Any = None
 ) -> Any:
@@ -147,6 +151,7 @@ def logsumexp(
     return out
 
 
+@array_op("x")
 def sigmoid(x: Any, /) -> Any:
     r"""Logistic sigmoid :math:`1 / (1 + e^{-x})`, without overflow for large ``|x|``.
 
@@ -164,6 +169,7 @@ def sigmoid(x: Any, /) -> Any:
     return xp.where(x >= 0, r, e * r)
 
 
+@array_op("x")
 def log_sigmoid(x: Any, /) -> Any:
     r""":math:`\log \sigma(x) = \min(x, 0) - \log(1 + e^{-|x|})`, stable for any ``x``.
 

@@ -22,6 +22,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from .._lib.inputs import array_op
 from .._lib.jax_eager import run_compiled
 from .._lib.namespace import array_namespace, can_mutate, device
 from .._lib.native import native_torch
@@ -243,6 +244,7 @@ def _chunked(xp: Any, sc: _Scores, chunk_size: int) -> Any:
     return acc / xp.where(total > 0, total, xp.ones_like(total))
 
 
+@array_op("query", "key", "value", "mask", "bias")
 def scaled_dot_product_attention(
     query: Any,
     key: Any,
@@ -391,6 +393,7 @@ def _project(xp: Any, x: Any, weight: Any, bias: Any) -> Any:
     return y if bias is None else y + xp.astype(bias, x.dtype)
 
 
+@array_op("query", "key", "value", "params", "mask", mappings=("params",))
 def multi_head_attention(
     query: Any,
     key: Any,

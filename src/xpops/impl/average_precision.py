@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .._lib.inputs import array_op
 from .._lib.jax_eager import run_compiled
 from .._lib.namespace import (
     array_namespace,
@@ -130,6 +131,7 @@ def _validate_binary(xp: Any, scores: Any, target: Any) -> None:
     check_binary_scores(xp, scores, target)
 
 
+@array_op("recall", "precision")
 def interpolated_average_precision(
     recall: Any, precision: Any, /, *, method: str = "all_points"
 ) -> Any:
@@ -183,6 +185,7 @@ def interpolated_average_precision(
     return run_compiled(_envelope_kernel, (recall, precision), xp, method)
 
 
+@array_op("scores", "target", labels=("target",))
 def average_precision_score(scores: Any, target: Any, /) -> Any:
     r"""scikit-learn's average precision of a binary score: step-wise, no interpolation.
 

@@ -25,6 +25,7 @@ import math
 import numbers
 from typing import Any
 
+from .._lib.inputs import array_op
 from .._lib.jax_eager import run_compiled
 from .._lib.namespace import (
     array_namespace,
@@ -372,6 +373,7 @@ def _loss(
 # --------------------------------------------------------------------------- public
 
 
+@array_op("boxes")
 def box_convert(boxes: Any, /, *, in_fmt: str, out_fmt: str) -> Any:
     """Convert boxes between ``"xyxy"``, ``"xywh"`` and ``"cxcywh"``.
 
@@ -404,6 +406,7 @@ def box_convert(boxes: Any, /, *, in_fmt: str, out_fmt: str) -> Any:
     return _convert(xp, floating, in_fmt, out_fmt)
 
 
+@array_op("boxes")
 def box_area(boxes: Any, /, *, fmt: str = "xyxy", offset: int = 0) -> Any:
     """Area of each box: ``(x2 - x1 + offset) * (y2 - y1 + offset)``, shape ``boxes.shape[:-1]``.
 
@@ -430,6 +433,7 @@ def box_area(boxes: Any, /, *, fmt: str = "xyxy", offset: int = 0) -> Any:
     return as_array(xp, _plus(boxes[..., 2], offset) * _plus(boxes[..., 3], offset))
 
 
+@array_op("boxes1", "boxes2")
 def box_iou(boxes1: Any, boxes2: Any, /, *, fmt: str = "xyxy", offset: int = 0) -> Any:
     """Pairwise intersection over union, ``(..., N, 4) x (..., M, 4) -> (..., N, M)``.
 
@@ -449,6 +453,7 @@ def box_iou(boxes1: Any, boxes2: Any, /, *, fmt: str = "xyxy", offset: int = 0) 
     return _pairwise("iou", boxes1, boxes2, fmt, offset)
 
 
+@array_op("boxes1", "boxes2")
 def generalized_box_iou(
     boxes1: Any, boxes2: Any, /, *, fmt: str = "xyxy", offset: int = 0
 ) -> Any:
@@ -472,6 +477,7 @@ def generalized_box_iou(
     return _pairwise("giou", boxes1, boxes2, fmt, offset)
 
 
+@array_op("boxes1", "boxes2")
 def distance_box_iou(
     boxes1: Any, boxes2: Any, /, *, fmt: str = "xyxy", offset: int = 0, eps: float = DEFAULT_EPS
 ) -> Any:
@@ -494,6 +500,7 @@ def distance_box_iou(
     return _pairwise("diou", boxes1, boxes2, fmt, offset, eps)
 
 
+@array_op("boxes1", "boxes2")
 def complete_box_iou(
     boxes1: Any, boxes2: Any, /, *, fmt: str = "xyxy", offset: int = 0, eps: float = DEFAULT_EPS
 ) -> Any:
@@ -517,6 +524,7 @@ def complete_box_iou(
     return _pairwise("ciou", boxes1, boxes2, fmt, offset, eps)
 
 
+@array_op("boxes1", "boxes2")
 def generalized_box_iou_loss(
     boxes1: Any, boxes2: Any, /, *, fmt: str = "xyxy", offset: int = 0,
     reduction: str = "none", eps: float = DEFAULT_EPS,
@@ -538,6 +546,7 @@ def generalized_box_iou_loss(
     return _loss("giou", boxes1, boxes2, fmt, offset, reduction, eps)
 
 
+@array_op("boxes1", "boxes2")
 def distance_box_iou_loss(
     boxes1: Any, boxes2: Any, /, *, fmt: str = "xyxy", offset: int = 0,
     reduction: str = "none", eps: float = DEFAULT_EPS,
@@ -559,6 +568,7 @@ def distance_box_iou_loss(
     return _loss("diou", boxes1, boxes2, fmt, offset, reduction, eps)
 
 
+@array_op("boxes1", "boxes2")
 def complete_box_iou_loss(
     boxes1: Any, boxes2: Any, /, *, fmt: str = "xyxy", offset: int = 0,
     reduction: str = "none", eps: float = DEFAULT_EPS,

@@ -20,6 +20,7 @@ import math
 from typing import Any
 
 from .._lib.counting import bincount
+from .._lib.inputs import array_op
 from .._lib.namespace import (
     array_namespace,
     as_array,
@@ -30,7 +31,6 @@ from .._lib.namespace import (
     is_concrete,
     values_readable,
 )
-from .._lib.native import natives_enabled
 from .._lib.primitives import argmax_last
 from .._lib.validation import (
     check_choice,
@@ -125,7 +125,7 @@ def _confusion(xp: Any, preds: Any, target: Any, num_classes: int, keep: Any) ->
         length += 1
     if size(index) == 0:  # Dask cannot flatten an empty (0, n) array
         return xp.zeros((k, k), dtype=default_int(xp, device(index)), device=device(index))
-    counts = bincount(xp, index, length=length, native=natives_enabled())
+    counts = bincount(xp, index, length=length)
     return xp.reshape(counts[: k * k], (k, k))
 
 
@@ -144,6 +144,7 @@ def _keep_mask(xp: Any, preds: Any, target: Any, k: int, ignore_index: Any) -> A
     return keep
 
 
+@array_op("preds", "target", labels=("preds", "target"))
 def confusion_matrix(
     preds: Any, target: Any, /, *, num_classes: int, ignore_index: int | None = None
 ) -> Any:
@@ -334,6 +335,7 @@ def _prepare(
     return task, p, t, keep, num_classes
 
 
+@array_op("preds", "target", labels=("preds", "target"))
 def stat_scores(
     preds: Any,
     target: Any,
@@ -441,6 +443,7 @@ def _check_average(average: Any, num_classes: int, task: str | None) -> None:
         raise ValueError(msg)
 
 
+@array_op("stats", labels=("stats",))
 def fbeta_from_stats(
     stats: Any, /, *, beta: float = 1.0, average: str | None = "binary",
     zero_division: float = 0.0,
@@ -492,6 +495,7 @@ def _samples_prf(xp: Any, p: Any, t: Any, keep: Any, dtype: Any, beta: float,
     return tuple(as_array(xp, _nanmean(xp, s)) for s in scores)
 
 
+@array_op("preds", "target", labels=("preds", "target"))
 def precision_recall_fbeta(
     preds: Any,
     target: Any,
@@ -546,6 +550,7 @@ def precision_recall_fbeta(
     return _fbeta(xp, stats, dtype, beta, average, zero_division)
 
 
+@array_op("preds", "target", labels=("preds", "target"))
 def fbeta_score(
     preds: Any,
     target: Any,
@@ -571,6 +576,7 @@ def fbeta_score(
     )[2]
 
 
+@array_op("preds", "target", labels=("preds", "target"))
 def f1_score(
     preds: Any,
     target: Any,

@@ -32,6 +32,7 @@ import array_api_compat
 import array_api_compat.numpy
 
 from .._lib.counting import bincount
+from .._lib.inputs import array_op
 from .._lib.namespace import array_namespace, default_int, device, index_device, is_concrete
 from .._lib.native import natives_enabled
 from .._lib.scans import reverse_cumulative_max
@@ -110,12 +111,20 @@ class CocoEvaluation:
 _ARRAY_FIELDS = ("stats", "precision", "recall", "scores", "per_class_ap", "category_ids")
 
 
+def _back(xp: Any, x: Any, dev: Any) -> Any:
+    """A result array moved back to ``dev``, integers in its default integer dtype."""
+    if xp.isdtype(x.dtype, "integral"):
+        x = xp.astype(x, default_int(xp, dev))
+    return x.to_device(dev)
+
+
 def _on_host(xp: Any, dev: Any, call: dict[str, Any]) -> CocoEvaluation:
     """Evaluate JAX arrays with NumPy and move the results back to ``dev``.
 
     The op is eager and data-dependent (its shapes change with every matching step),
     which eager JAX answers by compiling each primitive for each new shape: seconds per
-    call on small inputs. JAX arrays on the CPU are viewed by NumPy without a copy.
+    call on small inputs. JAX arrays on the CPU are viewed by NumPy without a copy. A
+    native fast path: ``natives_disabled()`` runs the array-API code on JAX itself.
     """
     import jax
     import numpy as np
@@ -320,6 +329,13 @@ def _as(xp: Any, x: Any, dtype: Any) -> Any:
 # ---------------------------------------------------------------------------- public
 
 
+@array_op(
+    "det_boxes", "det_scores", "det_labels", "det_image_ids",
+    "gt_boxes", "gt_labels", "gt_image_ids", "gt_iscrowd", "gt_area", "image_ids", "category_ids",
+    labels=("det_labels", "det_image_ids", "gt_labels", "gt_image_ids", "gt_iscrowd",
+            "image_ids", "category_ids"),
+    binary=("gt_iscrowd",),
+)
 def coco_evaluate(
     det_boxes: Any,
     det_scores: Any,
@@ -396,7 +412,7 @@ def coco_evaluate(
     reject_lazy("coco_evaluate", SORTS_AND_MATCHES, *arrays, *optional)
     xp = array_namespace(*arrays, *optional)
     dev = device(det_boxes)
-    if array_api_compat.is_jax_namespace(xp):
+    if array_api_compat.is_jax_namespace(xp) and natives_enabled():
         return _on_host(xp, dev, dict(
             det_boxes=det_boxes, det_scores=det_scores, det_labels=det_labels,
             det_image_ids=det_image_ids, gt_boxes=gt_boxes, gt_labels=gt_labels,
@@ -417,7 +433,7 @@ def coco_evaluate(
             recall_thresholds=recall_thresholds, max_detections=max_detections,
             area_ranges=area_ranges, use_categories=use_categories,
         )
-        return replace(moved, **{f: getattr(moved, f).to_device(dev) for f in _ARRAY_FIELDS})
+        return replace(moved, **{f: _back(xp, getattr(moved, f), dev) for f in _ARRAY_FIELDS})
     ious, recs, max_dets, ranges = _validate(
         xp, det_boxes, det_scores, det_labels, det_image_ids, gt_boxes, gt_labels,
         gt_image_ids, gt_iscrowd=gt_iscrowd, gt_area=gt_area, box_format=box_format,
@@ -494,8 +510,7 @@ def coco_evaluate(
     num_acc = num_k if use_categories else 1
     acc_k = g_k if use_categories else xp.zeros_like(g_k)
     npig = xp.stack([  # (A, K): non-ignored ground truth per category
-        bincount(xp, xp.take(acc_k, xp.nonzero(~g_ignore[a, :])[0]), length=num_acc,
-                 native=natives_enabled())
+        bincount(xp, xp.take(acc_k, xp.nonzero(~g_ignore[a, :])[0]), length=num_acc)
         for a in range(len(ranges))
     ])
 
@@ -697,7 +712,7 @@ def _accumulate(
             blk = _as(xp, xp.searchsorted(rec_thr, xp.reshape(rc, (-1,)), side="right"), it)
             ids = (xp.reshape(t_base + k[None, :], (-1,))) * (n_rec + 1) + blk
             best = segment_max(xp, xp.reshape(pr, (-1,)), ids, num_segments=n_blocks,
-                               fill=0.0, native=natives_enabled())
+                               fill=0.0)
             best = xp.reshape(best, (n_thr, num_k, n_rec + 1))
             q = reverse_cumulative_max(xp, best)[..., 1:]  # (T, K, R)
             # detections of each (t, k) segment whose recall is below threshold r

@@ -17,6 +17,7 @@ from typing import Any
 
 import array_api_compat
 
+from .._lib.inputs import array_op
 from .._lib.jax_eager import run_compiled
 from .._lib.namespace import array_namespace, device
 from .._lib.native import native_jax, native_torch
@@ -119,6 +120,7 @@ def _output_size(
     )
 
 
+@array_op("x", "weight", "bias")
 def conv2d(
     x: Any,
     weight: Any,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._lib.inputs import array_op
 from .._lib.namespace import array_namespace, as_array, device, is_array_api_obj, is_concrete
 from .._lib.native import native_torch
 from .._lib.primitives import take_along_last_axis
@@ -65,6 +66,7 @@ def _reduce(xp: Any, loss: Any, reduction: str) -> Any:
     return as_array(xp, xp.mean(loss))
 
 
+@array_op("logits", "target", "weight", labels=("target",))
 def cross_entropy(
     logits: Any,
     target: Any,
@@ -211,7 +213,7 @@ def _cross_entropy_indices(
         loss = xp.where(valid, loss, zero)
         sample_weight = xp.where(valid, sample_weight, zero)
     if reduction == "none":
-        return loss
+        return as_array(xp, loss)  # a 0-d loss of 1-D logits, not a NumPy scalar
     if reduction == "sum":
         return as_array(xp, xp.sum(loss))
     return as_array(xp, xp.sum(loss) / xp.sum(sample_weight))
@@ -238,6 +240,7 @@ def _cross_entropy_probs(
     return _reduce(xp, loss, reduction)
 
 
+@array_op("probs", "target", "weight")
 def binary_cross_entropy(
     probs: Any, target: Any, /, *, weight: Any = None, reduction: str = "mean"
 ) -> Any:
@@ -270,6 +273,7 @@ def binary_cross_entropy(
     return _reduce(xp, loss, reduction)
 
 
+@array_op("logits", "target", "weight", "pos_weight")
 def binary_cross_entropy_with_logits(
     logits: Any,
     target: Any,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .._lib.inputs import array_op
 from .._lib.jax_eager import from_host, host_arrays, run_compiled
 from .._lib.namespace import array_namespace, default_int, device, index_device
 from .._lib.validation import check_binary_scores, reject_lazy
@@ -62,6 +63,7 @@ def _counts(scores: Any, target: Any, xp: Any, beta: float) -> tuple[Any, Any, A
     return s_sorted, first, tp, k, fbeta
 
 
+@array_op("scores", "target", labels=("target",))
 def fbeta_curve(scores: Any, target: Any, /, *, beta: float = 1.0) -> tuple[Any, Any, Any, Any]:
     r"""Precision, recall and F-beta at every distinct score, thresholds ascending.
 
@@ -127,6 +129,7 @@ def fbeta_curve(scores: Any, target: Any, /, *, beta: float = 1.0) -> tuple[Any,
     )
 
 
+@array_op("scores", "target", labels=("target",))
 def best_fbeta_threshold(scores: Any, target: Any, /, *, beta: float = 1.0) -> tuple[Any, Any]:
     r"""The threshold that maximises F-beta when predicting ``score >= threshold``.
 

@@ -18,6 +18,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
+from .._lib.inputs import array_op
 from .._lib.namespace import (
     array_namespace,
     as_array,
@@ -156,6 +157,7 @@ def _l2(xp: Any, reg: float, *weights: Any) -> Any:
 # -------------------------------------------------------------------------- losses
 
 
+@array_op("W", "X", "y", labels=("y",))
 def svm_loss(W: Any, X: Any, y: Any, /, *, reg: float = 0.0, delta: float = 1.0) -> tuple[Any, Any]:
     r"""Multiclass (Weston-Watkins) hinge loss of a linear classifier and its gradient.
 
@@ -203,6 +205,7 @@ def svm_loss(W: Any, X: Any, y: Any, /, *, reg: float = 0.0, delta: float = 1.0)
     return as_array(xp, loss), dW
 
 
+@array_op("W", "X", "y", labels=("y",))
 def softmax_loss(W: Any, X: Any, y: Any, /, *, reg: float = 0.0) -> tuple[Any, Any]:
     r"""Softmax (cross-entropy) loss of a linear classifier and its gradient.
 
@@ -257,6 +260,7 @@ def _check_two_layer(params: Any, X: Any) -> tuple[Any, Any, Any, Any, Any]:
     return xp, W1, b1, W2, b2
 
 
+@array_op("params", "X", "y", labels=("y",), mappings=("params",))
 def two_layer_net(
     params: Mapping[str, Any], X: Any, y: Any = None, /, *, reg: float = 0.0
 ) -> Any:
@@ -301,6 +305,7 @@ def two_layer_net(
     return as_array(xp, data_loss + _l2(xp, reg, W1, W2)), grads
 
 
+@array_op("w", "b", "X", "y", labels=("y",))
 def logistic_regression_loss(
     w: Any, b: Any, X: Any, y: Any, /, *, reg: float = 0.0
 ) -> tuple[Any, Any, Any]:
@@ -350,6 +355,7 @@ def logistic_regression_loss(
 # ------------------------------------------------------------------------ training
 
 
+@array_op("X", "y", labels=("y",))
 def train_linear_classifier(
     loss_fn: Callable[..., tuple[Any, Any]],
     X: Any,

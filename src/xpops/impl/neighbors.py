@@ -31,6 +31,7 @@ from typing import Any
 import array_api_compat
 from array_api_compat import is_dask_array
 
+from .._lib.inputs import array_op
 from .._lib.jax_eager import on_jax, run_compiled
 from .._lib.namespace import (
     array_namespace,
@@ -341,6 +342,7 @@ def _pairwise(a: Any, b: Any, /, *, metric: str, chunk_size: int | None) -> tupl
 # ------------------------------------------------------------------- distances
 
 
+@array_op("a", "b")
 def pairwise_distances(
     a: Any, b: Any, /, *, metric: str = "euclidean", chunk_size: int | None = None
 ) -> Any:
@@ -444,6 +446,7 @@ def _search(
     return xp.concat(dists, axis=0), xp.concat(indices, axis=0)
 
 
+@array_op("x_query", "x_train")
 def kneighbors(
     x_train: Any,
     x_query: Any,
@@ -568,6 +571,7 @@ def _knn_vote_core(
     return _votes(xp, labels, distances, num_classes, weights)
 
 
+@array_op("x_query", "x_train", "y_train", labels=("y_train",))
 def knn_predict(
     x_train: Any,
     y_train: Any,
@@ -603,6 +607,7 @@ def knn_predict(
     return argmax_last(xp, votes)  # the first maximum: the smallest label
 
 
+@array_op("x_query", "x_train", "y_train", labels=("y_train",))
 def knn_predict_proba(
     x_train: Any,
     y_train: Any,
@@ -665,6 +670,7 @@ def _fold_bounds(n: int, num_folds: int) -> list[tuple[int, int]]:
     return bounds
 
 
+@array_op("x", "y", labels=("y",))
 def knn_cross_validate(
     x: Any,
     y: Any,
@@ -743,6 +749,7 @@ def _cross_validate_core(
     return xp.stack(columns, axis=1)
 
 
+@array_op("accuracies")
 def best_k(k_choices: Sequence[int], accuracies: Any, /) -> Any:
     """The ``k`` with the highest mean accuracy over folds; ties go to the smallest ``k``.
 

@@ -29,6 +29,7 @@ import numbers
 from typing import Any
 
 from .._lib.indexing import take_nonnegative as _take
+from .._lib.inputs import array_op
 from .._lib.jax_eager import from_host, host_arrays
 from .._lib.namespace import (
     array_namespace,
@@ -163,6 +164,7 @@ def _run(
 _SEQUENTIAL = "ranks boxes by sorted score and suppresses them one after another"
 
 
+@array_op("boxes", "scores")
 def nms(
     boxes: Any, scores: Any, /, iou_threshold: float, *, score_threshold: float | None = None,
     max_output_size: int | None = None, offset: int = 0,
@@ -202,6 +204,7 @@ def nms(
     return _run(xp, xyxy, scores, None, iou_threshold, score_threshold, max_output_size, offset)
 
 
+@array_op("boxes", "scores", "labels", labels=("labels",))
 def batched_nms(
     boxes: Any, scores: Any, labels: Any, /, iou_threshold: float, *,
     score_threshold: float | None = None, max_output_size: int | None = None, offset: int = 0,
@@ -236,6 +239,7 @@ def _padded_block(n: int) -> int:
     return max(64, -(-n // 64))  # at most 64 blocks: unrolled when traced
 
 
+@array_op("boxes", "scores")
 def nms_padded(
     boxes: Any, scores: Any, /, iou_threshold: float, *, max_output_size: int,
     score_threshold: float | None = None, offset: int = 0,
@@ -310,6 +314,7 @@ def _padded(
     return indices, as_array(xp, xp.minimum(total, xp.asarray(size, dtype=int_dtype, device=dev)))
 
 
+@array_op("boxes", "scores")
 def soft_nms(
     boxes: Any, scores: Any, /, *, sigma: float = 0.5, iou_threshold: float = 0.3,
     score_threshold: float = 0.001, method: str = "gaussian", offset: int = 0,

@@ -18,6 +18,7 @@ from typing import Any
 
 from array_api_compat import is_array_api_obj
 
+from .._lib.inputs import array_op
 from .._lib.jax_eager import run_compiled
 from .._lib.namespace import array_namespace, can_mutate, device
 from .._lib.native import native_torch
@@ -117,6 +118,7 @@ def _from_nchw(out: Any, data_format: str) -> Any:
     return out if data_format == "NCHW" else out.permute(0, 2, 3, 1)
 
 
+@array_op("x")
 def max_pool2d(
     x: Any,
     /,
@@ -177,6 +179,7 @@ def _max_pool(
     return result
 
 
+@array_op("x")
 def avg_pool2d(
     x: Any,
     /,
@@ -254,6 +257,7 @@ def _bins(xp: Any, size: int, out: int, dtype: Any, dev: Any) -> Any:
     return xp.where(inside, weight, xp.zeros((), dtype=dtype, device=dev))
 
 
+@array_op("x")
 def adaptive_avg_pool2d(x: Any, /, output_size: Any, *, data_format: str = "NCHW") -> Any:
     """Mean over torch's adaptive bins, as ``torch.nn.functional.adaptive_avg_pool2d``.
 
@@ -293,6 +297,7 @@ def _adaptive_avg_pool(x: Any, xp: Any, size: Pair, out: Pair, data_format: str)
     return result if data_format == "NCHW" else xp.permute_dims(result, (0, 2, 3, 1))
 
 
+@array_op("x")
 def global_avg_pool2d(x: Any, /, *, data_format: str = "NCHW", keepdims: bool = False) -> Any:
     """Mean over the spatial axes: ``(N, C)``, or ``(N, C, 1, 1)`` / ``(N, 1, 1, C)``
     with ``keepdims``. Empty spatial axes give NaN (a mean of nothing).
@@ -348,6 +353,7 @@ def _check_se_params(xp: Any, x: Any, params: Any, channels: int) -> tuple[Any, 
     return w1, b1, w2, b2
 
 
+@array_op("x", "params", mappings=("params",))
 def squeeze_excitation(x: Any, params: Mapping[str, Any], /, *,
                        data_format: str = "NCHW") -> Any:
     r"""The squeeze-and-excitation block (Hu et al., 2018) with the given weights.

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._lib.counting import bincount
+from .._lib.inputs import array_op
 from .._lib.jax_eager import as_pytree
 from .._lib.namespace import (
     array_namespace,
@@ -218,6 +219,7 @@ def _float_of(xp: Any, x: Any) -> Any:
 # ----------------------------------------------------------------------------- IoU
 
 
+@array_op("preds", "target", labels=("preds", "target"))
 def intersection_and_union(
     preds: Any, target: Any, /, *, num_classes: int, ignore_index: int | None = None
 ) -> tuple[Any, Any, Any, Any]:
@@ -253,6 +255,7 @@ def intersection_and_union(
     return inter, area_pred + area_target - inter, area_pred, area_target
 
 
+@array_op("preds", "target", labels=("preds", "target"))
 def mean_iou(
     preds: Any, target: Any, /, *, num_classes: int, ignore_index: int | None = None
 ) -> MeanIoU:
@@ -279,6 +282,7 @@ def mean_iou(
     return _iou_result(xp, inter, area_pred, area_target, default_float(xp, device(inter)))
 
 
+@array_op("cm", labels=("cm",))
 def mean_iou_from_confusion(cm: Any, /) -> MeanIoU:
     r""":func:`mean_iou` from a ``(K, K)`` confusion matrix (rows = target, columns = pred).
 
@@ -296,6 +300,7 @@ def mean_iou_from_confusion(cm: Any, /) -> MeanIoU:
     )
 
 
+@array_op("cm", labels=("cm",))
 def dice_from_confusion(cm: Any, /, *, zero_division: float = math.nan) -> Any:
     r"""Per-class Dice :math:`2\,cm_{cc} / (T_c + P_c)` from a ``(K, K)`` confusion matrix.
 
@@ -319,6 +324,7 @@ def dice_from_confusion(cm: Any, /, *, zero_division: float = math.nan) -> Any:
 # ---------------------------------------------------------------------------- Dice
 
 
+@array_op("preds", "target", labels=("preds", "target"))
 def dice_score(
     preds: Any,
     target: Any,
@@ -463,6 +469,7 @@ def _one_hot_counts(
 # ---------------------------------------------------------------------------- loss
 
 
+@array_op("inputs", "target", "weight", labels=("target",))
 def dice_loss(
     inputs: Any,
     target: Any,

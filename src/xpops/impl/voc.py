@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._lib.counting import bincount
+from .._lib.inputs import array_op
 from .._lib.jax_eager import from_host, host_arrays
 from .._lib.namespace import array_namespace, default_int, device, index_device, is_concrete
 from .._lib.validation import (
@@ -198,6 +199,12 @@ def _class_curves(
     return recall, precision
 
 
+@array_op(
+    "det_boxes", "det_scores", "det_labels", "det_image_ids",
+    "gt_boxes", "gt_labels", "gt_image_ids", "gt_difficult",
+    labels=("det_labels", "det_image_ids", "gt_labels", "gt_image_ids", "gt_difficult"),
+    binary=("gt_difficult",),
+)
 def voc_evaluate(
     det_boxes: Any,
     det_scores: Any,

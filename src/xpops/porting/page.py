@@ -146,6 +146,81 @@ def _conventions(spec: OpSpec) -> list[str]:
     ]
 
 
+_KIND_TEXT = {
+    "f": "float32, float64; float16 and bfloat16 computed in float32, result rounded back",
+    "b": "bool",
+    "i": "integer",
+}
+
+
+def _param_kinds(spec: OpSpec) -> dict[str, set[str]]:
+    """parameter -> dtype kinds ("f", "i", "b") it takes in the spec's valid cases."""
+    from ..conformance.variants import param_names
+
+    kinds: dict[str, set[str]] = {}
+    for case in spec.edge_cases:
+        for name, value in param_names(spec, case).items():
+            values = value.values() if isinstance(value, Mapping) else (value,)
+            for v in values:
+                if isinstance(v, np.ndarray):
+                    kinds.setdefault(name, set()).add("i" if v.dtype.kind in "iu" else v.dtype.kind)
+    return kinds
+
+
+def _output_kinds(spec: OpSpec) -> set[str]:
+    kinds: set[str] = set()
+    for case in spec.edge_cases:
+        try:
+            with np.errstate(all="ignore"):
+                arrays = spec.output_arrays(spec.oracle(*case.args, **case.kwargs))
+        except Exception:  # an oracle that needs a backend-specific input
+            continue
+        kinds |= {"i" if np.asarray(a).dtype.kind in "iu" else np.asarray(a).dtype.kind
+                  for a in arrays}
+    return kinds
+
+
+def _inputs(spec: OpSpec) -> list[str]:
+    from .._lib.inputs import inputs_of
+
+    rule = inputs_of(spec.impl)
+    if rule is None:
+        return []
+    kinds = _param_kinds(spec)
+    rows = []
+    for name in rule.arrays:
+        if name in rule.labels:
+            accepted = ("any integer dtype the library has (int8 ... uint64), counted in the "
+                        "default integer")
+            if name in rule.binary:
+                accepted += "; bool"
+            if "f" in kinds.get(name, ()):
+                accepted = _KIND_TEXT["f"] + "; or " + accepted
+        else:
+            accepted = "; ".join(_KIND_TEXT[k] for k in sorted(kinds.get(name, {"f"})))
+        role = "primary" if name == rule.primary else "follows " + _code(rule.primary)
+        if name in rule.mappings:
+            accepted = "a mapping of arrays: " + accepted
+        rows.append((_code(name), role, accepted))
+    out = {"f": "floating: the floating inputs' dtype (the default float when every input "
+                "is integer)", "i": "integer: the namespace's default integer dtype",
+           "b": "bool"}
+    shown = [out[k] for k in sorted(_output_kinds(spec)) if k in out]
+    return [
+        "## Inputs", "",
+        *_table(("array", "library and device", "dtypes accepted"), rows), "",
+        "Results: " + ("; ".join(shown) or "as the definition says") + ".", "",
+        f"NumPy arrays, NumPy scalars and Python sequences given for the other arrays are "
+        f"converted to the library and device of {_code(rule.primary)}; two different "
+        f"non-NumPy libraries, a non-NumPy array beside a NumPy {_code(rule.primary)}, or "
+        f"two devices raise TypeError naming both parameters. Any other dtype raises "
+        f"TypeError naming the parameter; a negative or out-of-range label raises "
+        f"ValueError naming the parameter and the value. Non-contiguous, transposed, "
+        f"negative-stride and read-only arrays give the contiguous result and are never "
+        f"written to.", "",
+    ]
+
+
 def _errors(spec: OpSpec) -> list[str]:
     if not spec.invalid_cases:
         return []
@@ -172,11 +247,17 @@ def _capabilities(spec: OpSpec) -> list[str]:
 
 
 def _tolerances(spec: OpSpec) -> list[str]:
+    from ..conformance.variants import HALF_TOLERANCE
+
     rows = [(d, f"{r:g}", f"{a:g}") for d, (r, a) in sorted(spec.tolerance.items())]
+    r32, a32 = spec.rtol_atol("float32")
+    rows += [(h, f"{r32 + r:g}", f"{a32 + a:g}") for h, (r, a) in HALF_TOLERANCE.items()]
     return [
         "## Tolerances", "",
         "Values must satisfy `|got - expected| <= atol + rtol * |expected|` against the "
-        "float64 oracle evaluated on the inputs rounded to the dtype under test.", "",
+        "float64 oracle evaluated on the inputs rounded to the dtype under test (for half "
+        "precision: float32's tolerance plus half a unit in the last place, against the "
+        "oracle's result rounded to the half dtype).", "",
         *_table(("dtype", "rtol", "atol"), rows), "",
     ]
 
@@ -297,7 +378,8 @@ def render_page(spec: OpSpec, records: Mapping[str, Any]) -> str:
         f"Family: {spec.family}. [All ops](README.md)", "",
         "```python", f"xpops.{spec.signature or spec.name}", "```", "",
         "## Definition", "", spec.doc.strip(), "",
-        *_conventions(spec), *_errors(spec), *_tolerances(spec), *_properties(spec),
+        *_inputs(spec), *_conventions(spec), *_errors(spec), *_tolerances(spec),
+        *_properties(spec),
         *_capabilities(spec), *_natives(spec), *_measured(spec, records),
     ]
     while lines and lines[-1] == "":
