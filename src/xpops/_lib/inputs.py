@@ -122,15 +122,50 @@ def _first_array(value: Any) -> Any:
     return value if is_array_api_obj(value) else None
 
 
+class _Home:
+    """The primary array's library, namespace and device, looked up only when needed:
+    the common call (every array already in one library, default dtypes) needs none of
+    them, and each lookup costs about a microsecond."""
+
+    def __init__(self, primary: Any) -> None:
+        self.primary = primary
+        self.type = type(primary)
+        self.library = library(primary)
+        self._xp: Any = None
+        self._dev: Any = _UNSET
+
+    @property
+    def xp(self) -> Any:
+        if self._xp is None:
+            self._xp = array_namespace(self.primary)
+        return self._xp
+
+    @property
+    def dev(self) -> Any:
+        if self._dev is _UNSET:
+            self._dev = device(self.primary)
+        return self._dev
+
+    def same_device(self, value: Any) -> bool:
+        if self.library == "numpy":
+            return True
+        if self.library == "torch":
+            return bool(value.device == self.primary.device)
+        there = device(value)
+        # a JAX tracer has no device: JAX itself checks what it can
+        return there is None or self.dev is None or there == self.dev
+
+
+_UNSET = object()
+
+
 def _prepare(rule: ArrayInputs, values: dict[str, Any]) -> tuple[dict[str, Any] | None, Any]:
     """(converted arguments, half dtype to round results to), or (None, None) when the
     primary is not an array."""
     primary = _first_array(values.get(rule.primary))
     if primary is None:
         return None, None
-    home = library(primary)
-    xp = array_namespace(primary)
-    dev = device(primary)
+    home = _Home(primary)
     out: dict[str, Any] = {}
     for name, value in values.items():
         if value is None or (name in rule.mappings and not isinstance(value, Mapping)):
@@ -138,51 +173,54 @@ def _prepare(rule: ArrayInputs, values: dict[str, Any]) -> tuple[dict[str, Any] 
         if isinstance(value, Mapping):
             # a mapping's entries follow only when NumPy: a list there stays an error
             moved = {
-                k: _follow(xp, home, dev, rule, f"{name}[{k!r}]", v)
-                if isinstance(v, np.ndarray) else v
+                k: _follow(home, rule, f"{name}[{k!r}]", v) if isinstance(v, np.ndarray) else v
                 for k, v in value.items()
             }
             if any(moved[k] is not value[k] for k in value):
                 out[name] = type(value)(moved) if isinstance(value, dict) else moved
             continue
-        moved = _follow(xp, home, dev, rule, name, value)
+        moved = value if value is primary else _follow(home, rule, name, value)
         if name in rule.labels:
-            moved = _as_label_int(xp, moved)
+            moved = _as_label_int(home, moved)
         if moved is not value:
             out[name] = moved
-    current = {**values, **out}
+    current = {**values, **out} if out else values
     half = _half_dtype(current)
     if half is not None:
         for name, value in current.items():
             if isinstance(value, Mapping):
-                out[name] = {k: _upcast(xp, v) for k, v in value.items()}
+                out[name] = {k: _upcast(home.xp, v) for k, v in value.items()}
             elif value is not None:
-                out[name] = _upcast(xp, value)
+                out[name] = _upcast(home.xp, value)
     return out, half
 
 
-def _follow(xp: Any, home: str, dev: Any, rule: ArrayInputs, name: str, value: Any) -> Any:
+def _follow(home: _Home, rule: ArrayInputs, name: str, value: Any) -> Any:
     """``value`` in the primary's library and device (rule 1)."""
-    if isinstance(value, (list, tuple, np.generic)) or (
-        isinstance(value, (int, float)) and name != rule.primary
-    ):
-        value = np.asarray(value)
-    if not is_array_api_obj(value):
-        return value
-    lib = library(value)
-    if lib == home:
-        # (a JAX tracer has no device: JAX itself checks what it can)
-        if lib != "numpy" and None not in (dev, device(value)) and device(value) != dev:
+    if type(value) is home.type:
+        lib = home.library
+    else:
+        if isinstance(value, (list, tuple, np.generic)) or (
+            isinstance(value, (int, float)) and name != rule.primary
+        ):
+            value = np.asarray(value)
+        if not is_array_api_obj(value):
+            return value
+        lib = library(value)
+    if lib == home.library:
+        if not home.same_device(value):
             raise TypeError(
                 f"`{name}` is on device {device(value)!r} but `{rule.primary}` is on "
-                f"{dev!r}: move one of them so both are on one device"
+                f"{home.dev!r}: move one of them so both are on one device"
             )
         return value
     if lib != "numpy":
         raise TypeError(
-            f"`{name}` is a {lib} array but `{rule.primary}` is a {home} array: inputs "
-            f"follow `{rule.primary}`, and only NumPy arrays are converted to its library"
+            f"`{name}` is a {lib} array but `{rule.primary}` is a {home.library} array: "
+            f"inputs follow `{rule.primary}`, and only NumPy arrays are converted to its "
+            f"library"
         )
+    xp, dev = home.xp, home.dev
     value = np.asarray(value)
     if (not value.flags.writeable or not value.flags.c_contiguous
             or any(stride < 0 for stride in value.strides)):
@@ -197,7 +235,19 @@ def _follow(xp: Any, home: str, dev: Any, rule: ArrayInputs, name: str, value: A
 
 
 def _dtype_name(dtype: Any) -> str:
-    return str(dtype).rpartition(".")[2]
+    """"int8" for torch.int8, array_api_strict.int8 and NumPy's int8 (cached: str() of a
+    dtype is slow next to the rest of a small call)."""
+    key = (type(dtype), dtype)  # keyed by type too: dtypes of two libraries never meet
+    try:
+        return _DTYPE_NAMES[key]
+    except KeyError:
+        name = _DTYPE_NAMES[key] = str(dtype).rpartition(".")[2]
+        return name
+    except TypeError:  # an unhashable dtype
+        return str(dtype).rpartition(".")[2]
+
+
+_DTYPE_NAMES: dict[tuple[type, Any], str] = {}
 
 
 def _has_dtype(xp: Any, dev: Any, value: np.ndarray) -> bool:
@@ -219,11 +269,17 @@ def _host_default_int(xp: Any, dev: Any, value: np.ndarray) -> np.ndarray:
     return value.astype(np.dtype(_dtype_name(default_int(xp, dev))), copy=False)
 
 
-def _as_label_int(xp: Any, x: Any) -> Any:
+def _as_label_int(home: _Home, x: Any) -> Any:
     """Integer labels in the default integer dtype (rule 2); other dtypes unchanged, so
     the op's own check names a float or bool where labels belong."""
-    if not is_array_api_obj(x) or not xp.isdtype(x.dtype, "integral"):
+    if not is_array_api_obj(x):
         return x
+    name = _dtype_name(x.dtype)
+    # int64 is the default integer wherever it exists (a namespace without it, like JAX
+    # without x64, cannot hold an int64 array): no lookup for the common case
+    if name == "int64" or not name.startswith(("int", "uint")):
+        return x
+    xp = home.xp
     dtype = default_int(xp, device(x))
     return x if x.dtype == dtype else xp.astype(x, dtype)
 
