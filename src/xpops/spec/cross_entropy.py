@@ -321,6 +321,8 @@ CROSS_ENTROPY = OpSpec(
                     "target", needs_values=True),
         InvalidCase("negative target", Case((_LOGITS, np.array([-1, 0]))), ValueError, "target",
                     needs_values=True),
+        InvalidCase("negative int8 target", Case((_LOGITS, np.array([-1, 0], np.int8))),
+                    ValueError, "target", needs_values=True),
         InvalidCase("index target shape", Case((_LOGITS, np.array([0, 1, 2]))), ValueError,
                     "target"),
         InvalidCase("probability target shape", Case((_LOGITS, np.full((2, 2), 0.5))),
