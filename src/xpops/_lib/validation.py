@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Collection
 from typing import Any
 
@@ -35,22 +36,154 @@ def reject_lazy(op: str, why: str, *arrays: Any) -> None:
         raise NotImplementedError(msg)
 
 
-def check_num_classes(num_classes: Any, name: str = "num_classes") -> int:
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int):
-        msg = f"`{name}` must be an int, got {num_classes!r}"
+# ------------------------------------------------------------------ Python scalars
+# One rule for every op: real numbers are any ``numbers.Real`` (NumPy scalars included),
+# counts any ``numbers.Integral``; bool is neither. Messages read
+# "`name` must be <what>, got <value>".
+
+
+def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
+    if low is not None and high is not None:
+        return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    if low is not None:
+        return f"{'>' if low_open else '>='} {low:g}"
+    if high is not None:
+        return f"{'<' if high_open else '<='} {high:g}"
+    return ""
+
+
+def check_real(
+    value: Any,
+    name: str,
+    *,
+    finite: bool = False,
+    allow_nan: bool = False,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """A real Python or NumPy number as a float, within ``[low, high]`` when given.
+
+    ``low_open`` / ``high_open`` exclude the bound itself. NaN is rejected unless
+    ``allow_nan`` (then it passes every bound); infinities unless they fall inside the
+    bounds and ``finite`` is False.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        msg = f"`{name}` must be a real number, got {value!r}"
         raise TypeError(msg)
-    if num_classes < 1:
-        msg = f"`{name}` must be at least 1, got {num_classes}"
+    out = float(value)
+    if math.isnan(out):
+        if allow_nan:
+            return out
+        msg = f"`{name}` must not be NaN, got {value!r}"
         raise ValueError(msg)
-    return num_classes
+    inside = (
+        (low is None or (out > low if low_open else out >= low))
+        and (high is None or (out < high if high_open else out <= high))
+        and (not finite or math.isfinite(out))
+    )
+    if not inside:
+        what = " and ".join(
+            w for w in ("finite" if finite else "", _interval(low, high, low_open, high_open)) if w
+        )
+        msg = f"`{name}` must be {what}, got {value!r}"
+        raise ValueError(msg)
+    return out
 
 
-def check_ignore_index(ignore_index: Any) -> None:
-    if ignore_index is not None and (
-        isinstance(ignore_index, bool) or not isinstance(ignore_index, int)
-    ):
+def check_probability(value: Any, name: str) -> float:
+    """A real number in [0, 1]."""
+    return check_real(value, name, low=0.0, high=1.0)
+
+
+def check_count(
+    value: Any, name: str, *, minimum: int = 0, maximum: int | None = None, optional: bool = False
+) -> int:
+    """A Python or NumPy integer (not bool) as an int in ``[minimum, maximum]``.
+
+    ``optional`` lets None through (returned as is, so the result may be None).
+    """
+    if value is None and optional:
+        return value  # type: ignore[return-value]
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        msg = f"`{name}` must be an int{' or None' if optional else ''}, got {value!r}"
+        raise TypeError(msg)
+    out = int(value)
+    if out < minimum or (maximum is not None and out > maximum):
+        what = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+        msg = f"`{name}` must be {what}, got {out}"
+        raise ValueError(msg)
+    return out
+
+
+def check_num_classes(num_classes: Any, name: str = "num_classes") -> int:
+    """A count of classes: an integer >= 1."""
+    return check_count(num_classes, name, minimum=1)
+
+
+def check_ignore_index(ignore_index: Any) -> int | None:
+    """``ignore_index``: any integer (negative ones included) or None."""
+    if ignore_index is None:
+        return None
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
         msg = f"`ignore_index` must be an int or None, got {ignore_index!r}"
         raise TypeError(msg)
+    return int(ignore_index)
+
+
+# ------------------------------------------------------------------- label values
+
+
+def check_label_range(
+    xp: Any,
+    x: Any,
+    name: str,
+    num_classes: int | None,
+    *,
+    keep: Any = None,
+    ignore_index: int | None = None,
+) -> None:
+    """Raise when concrete integer labels lie outside ``[0, num_classes)``.
+
+    ``num_classes=None`` checks only ``>= 0``. Positions where ``keep`` is False, or that
+    equal ``ignore_index``, are not checked. The message names the parameter and the
+    first bad value in row-major order. Skipped for traced or lazy arrays.
+    """
+    if not is_concrete(x) or size(x) == 0:
+        return
+    if keep is None and ignore_index is None:
+        low, top = xp.min(x), xp.max(x)
+        if not (is_concrete(low) and is_concrete(top)):
+            return  # under jit, even for a concrete x closed over
+        if int(low) >= 0 and (num_classes is None or int(top) < num_classes):
+            return  # two reductions, no full-size temporaries: the common, valid case
+    bad = x < 0 if num_classes is None else (x < 0) | (x >= num_classes)
+    if keep is not None:
+        bad = bad & keep
+    if ignore_index is not None:
+        bad = bad & (x != ignore_index)
+    if not concrete_true(xp.any(bad)):
+        return
+    flat_bad = xp.reshape(bad, (-1,))
+    first = int(xp.argmax(xp.astype(flat_bad, xp.int8)))
+    value = int(xp.reshape(x, (-1,))[first])
+    allowed = "[0, inf)" if num_classes is None else f"[0, {num_classes})"
+    index = tuple(int(i) for i in _unravel(first, tuple(x.shape)))
+    msg = (
+        f"`{name}` holds labels outside {allowed}: first bad value {value} at index "
+        f"{index[0] if len(index) == 1 else index}"
+        + ("" if ignore_index is None else f" (ignore_index={ignore_index})")
+    )
+    raise ValueError(msg)
+
+
+def _unravel(flat: int, shape: tuple[int, ...]) -> list[int]:
+    out = []
+    for n in reversed(shape):
+        out.append(flat % n)
+        flat //= n
+    return out[::-1]
 
 
 def concrete_true(flag: Any) -> bool:
@@ -82,13 +215,13 @@ def check_choice(value: Any, name: str, choices: Collection[Any]) -> None:
 
 def normalize_axis(axis: Any, ndim: int, name: str = "axis") -> int:
     """Return ``axis`` as a non-negative int, or raise naming the array rank."""
-    if isinstance(axis, bool) or not isinstance(axis, int):
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
         msg = f"`{name}` must be an int, got {axis!r}"
         raise TypeError(msg)
     if not -ndim <= axis < ndim:
         msg = f"`{name}`={axis} is out of range for an array of rank {ndim}"
         raise ValueError(msg)
-    return axis % ndim
+    return int(axis) % ndim
 
 
 def check_same_shape(a: Any, b: Any, name_a: str, name_b: str) -> None:
@@ -152,7 +285,7 @@ def check_binary_scores(xp: Any, scores: Any, target: Any) -> None:
 def check_zero_division(value: Any) -> float:
     """``zero_division``: 0.0, 1.0 or nan (scikit-learn's ``"warn"`` is a bad value here)."""
     msg = f"`zero_division` must be 0.0, 1.0 or nan, got {value!r}"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise (ValueError if isinstance(value, str) else TypeError)(msg)
     if not (math.isnan(value) or value in (0, 1)):
         raise ValueError(msg)
