@@ -9,9 +9,15 @@ import nox
 nox.options.default_venv_backend = "venv"
 nox.options.sessions = ["tests", "minimal", "lint"]
 
-# A CPU build: an unpinned `torch` pulls a multi-GB CUDA build.
-TORCH_CPU = "torch==2.13.0"
-FULL = [".[tests,peers,jax]", TORCH_CPU]
+# One torch version for the whole matrix. The CPU sessions pin it without a local tag, so
+# pip prefers its `+cpu` build wherever a wheel folder or index offers one (PyTorch's CPU
+# index); tests-torch-cuda pins the CUDA build of the same version.
+TORCH_VERSION = "2.13.0"
+TORCH_CPU = f"torch=={TORCH_VERSION}"
+# torchmetrics' cross-checks (tests/test_impl_adapters.py) skip where it is absent; it is
+# pure Python and needs only torch and lightning-utilities
+TORCHMETRICS = "torchmetrics==1.9.0"
+FULL = [".[tests,peers,jax]", TORCH_CPU, TORCHMETRICS]
 # MONAI's own requirements are numpy and torch, installed above; --no-deps keeps pip
 # from resolving torch again.
 MONAI = ["--no-deps", "monai==1.6.1"]
@@ -19,7 +25,11 @@ MONAI = ["--no-deps", "monai==1.6.1"]
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Full backend set: numpy, array-api-strict (all devices), torch CPU, jax CPU."""
+    """Full backend set: numpy, array-api-strict (all devices), torch CPU, jax CPU.
+
+    The native peers come too (scipy, scikit-learn, optax, pycocotools, torchmetrics,
+    MONAI), so their cross-checks run rather than skip.
+    """
     session.install(*FULL)
     session.install(*MONAI)
     # one worker per core: JAX compiles every new shape, and the matrix is wide
@@ -28,7 +38,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def minimal(session: nox.Session) -> None:
-    """Required dependencies only (NumPy + array-api-strict): torch and jax stay optional."""
+    """Required dependencies only (NumPy, array-api-strict, safetensors): no torch, no jax."""
     session.install(".[tests]")
     session.run("pytest", "-n", "auto", "-p", "no:cacheprovider", *session.posargs)
 
@@ -91,32 +101,23 @@ def bench(session: nox.Session) -> None:
     session.run("xpops", "bench", *session.posargs)
 
 
-# torchvision pins its own torch, different from TORCH_CPU above, and is too large for CI.
-TORCHVISION = ["torch==2.14.1", "torchvision==0.29.1"]
-
-
-@nox.session
-def peers(session: nox.Session) -> None:
-    """Cross-checks against torchvision.ops (optional, not in .ci/run): the torchvision
-    tests of the box and NMS families, and their conformance with gradients vs
-    torchvision's autograd."""
-    session.install(".[tests]", *TORCHVISION)
-    env = {"XPOPS_BACKENDS": "numpy,torch"}
-    session.run("pytest", "tests/test_boxes.py", "tests/test_nms.py", *session.posargs, env=env)
-    session.run("pytest", "tests/test_conformance.py", "-k", "box or nms", *session.posargs,
-                env=env)
-
-
 def _require_gpu(session: nox.Session) -> None:
     if shutil.which("nvidia-smi") is None:
         session.skip("no NVIDIA GPU here (nvidia-smi not found): GPU backends not tested")
 
 
+# PyTorch's CUDA 13.0 index, the CUDA the PyPI builds of this torch series use; the exact
+# `+cu130` pin leaves pip no CPU wheel of the same version to fall back on
+TORCH_CUDA_INDEX = "https://download.pytorch.org/whl/cu130"
+TORCH_CUDA = f"torch=={TORCH_VERSION}+cu130"
+
+
 @nox.session(name="tests-torch-cuda")
 def tests_torch_cuda(session: nox.Session) -> None:
-    """torch on CUDA; skips with a message on machines without a GPU."""
+    """torch on CUDA, the CPU sessions' version; skips with a message without a GPU."""
     _require_gpu(session)
-    session.install(".[tests,peers]", "torch")
+    session.install("--index-url", TORCH_CUDA_INDEX, TORCH_CUDA)
+    session.install(".[tests,peers]", TORCHMETRICS)  # the installed torch satisfies it
     session.run("pytest", *session.posargs, env={"XPOPS_BACKENDS": "numpy,torch"})
 
 
@@ -128,15 +129,24 @@ def tests_jax_gpu(session: nox.Session) -> None:
     session.run("pytest", *session.posargs, env={"XPOPS_BACKENDS": "numpy,jax"})
 
 
-# torchvision pins its own torch, different from TORCH_CPU above, and is too large for CI.
+# torchvision pins its own torch, newer than TORCH_VERSION, as a multi-GB CUDA build: too
+# large for CI, so .ci/run leaves the peers session out.
 TORCHVISION = ["torch==2.14.1", "torchvision==0.29.1"]
+TORCHVISION_FILES = ["tests/test_boxes.py", "tests/test_nms.py"]
 
 
 @nox.session
-def torchvision(session: nox.Session) -> None:
-    """Cross-checks against torchvision.ops (optional, not in CI): the `-k torchvision`
-    tests, and the conformance of the box ops with gradients vs torchvision's autograd."""
+def peers(session: nox.Session) -> None:
+    """Cross-checks against torchvision.ops; optional, not in .ci/run.
+
+    The box and NMS test files whole, every other test named for torchvision (adapters,
+    oracle constants), and the conformance of the box and NMS ops, with gradients
+    against torchvision's autograd.
+    """
     session.install(".[tests]", *TORCHVISION)
     env = {"XPOPS_BACKENDS": "numpy,torch"}
-    session.run("pytest", "-k", "torchvision", *session.posargs, env=env)
-    session.run("pytest", "tests/test_conformance.py", "-k", "box", *session.posargs, env=env)
+    session.run("pytest", *TORCHVISION_FILES, *session.posargs, env=env)
+    skip_files = [f"--ignore={f}" for f in TORCHVISION_FILES]
+    session.run("pytest", "-k", "torchvision", *skip_files, *session.posargs, env=env)
+    session.run("pytest", "tests/test_conformance.py", "-k", "box or nms", *session.posargs,
+                env=env)

@@ -1,21 +1,21 @@
-"""xpops.io.save_params / load_params: the safetensors format, cross-checked both ways
-with the ``safetensors`` package, on every backend, and robust to corrupted files."""
+"""xpops.io.save_params / load_params: files the ``safetensors`` package writes and reads,
+byte for byte, arrays of every backend in and out, and corrupted files refused naming
+the file."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import struct
 
+import ml_dtypes
 import numpy as np
 import pytest
+import safetensors.numpy as safetensors_numpy
 from array_api_compat import array_namespace
 
 import xpops
 from xpops.conformance.backends import select
 from xpops.io import load_params, save_params
-
-safetensors_numpy = pytest.importorskip("safetensors.numpy", reason="cross-checks need safetensors")
 
 NUMPY_DTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
                 "uint64", "float16", "float32", "float64", "complex64"]
@@ -76,8 +76,8 @@ def test_file_is_byte_identical_to_safetensors_own(tmp_path, rng, metadata):
     if metadata is None:
         assert ours.read_bytes() == theirs.read_bytes()
         return
-    # safetensors orders metadata keys differently from run to run: compare the parsed
-    # header and the data bytes (xpops writes the keys sorted)
+    # safetensors orders metadata keys differently from call to call (a hash map): compare
+    # the parsed header and the data bytes
     a, b = ours.read_bytes(), theirs.read_bytes()
     (n,), (m,) = struct.unpack("<Q", a[:8]), struct.unpack("<Q", b[:8])
     assert n == m
@@ -114,10 +114,24 @@ def test_torch_bfloat16_both_ways(tmp_path):
             assert torch.equal(loaded[name].view(torch.int16) if value.dtype != torch.int16
                                else loaded[name],
                                value.view(torch.int16) if value.dtype != torch.int16 else value)
-    if importlib.util.find_spec("ml_dtypes"):  # NumPy gets bfloat16 through ml_dtypes
-        as_numpy = load_params(ours)["bf"]
-        assert str(as_numpy.dtype) == "bfloat16"
-        assert as_numpy.view(np.int16).tobytes() == x.view(torch.int16).numpy().tobytes()
+    as_numpy = load_params(ours)["bf"]  # NumPy holds bfloat16 through ml_dtypes
+    assert str(as_numpy.dtype) == "bfloat16"
+    assert as_numpy.view(np.int16).tobytes() == x.view(torch.int16).numpy().tobytes()
+
+
+def test_numpy_bfloat16_round_trip(tmp_path):
+    x = np.array([[1.0, -0.0], [np.nan, 3.0e38]], dtype=ml_dtypes.bfloat16)
+    path = tmp_path / "bf.safetensors"
+    save_params(path, {"bf": x})
+    got = load_params(path)["bf"]
+    assert got.dtype == x.dtype and got.view(np.int16).tobytes() == x.view(np.int16).tobytes()
+
+
+def test_empty_metadata_writes_no_metadata_entry(tmp_path):
+    a, b = tmp_path / "a.safetensors", tmp_path / "b.safetensors"
+    save_params(a, {"x": np.ones(2)}, metadata={})
+    save_params(b, {"x": np.ones(2)})
+    assert a.read_bytes() == b.read_bytes() and b"__metadata__" not in a.read_bytes()
 
 
 def test_every_backend_round_trip_keeps_library_device_dtype(backend, tmp_path, rng):
@@ -243,6 +257,19 @@ def test_corrupted_files_raise_value_error_naming_the_file(tmp_path):
         with pytest.raises(ValueError) as info:
             load_params(bad)
         assert str(bad) in str(info.value), (label, str(info.value))
+
+
+def test_dtypes_outside_the_standard_raise_naming_the_file(tmp_path):
+    path = tmp_path / "float8.safetensors"
+    safetensors_numpy.save_file({"q": np.zeros(3, ml_dtypes.float8_e4m3fn)}, str(path))
+    with pytest.raises(ValueError, match="float8.safetensors.*'q': 'F8_E4M3'"):
+        load_params(path)
+
+
+def test_unwritable_path_raises_os_error_naming_it(tmp_path):
+    path = tmp_path / "no such folder" / "p.safetensors"
+    with pytest.raises(OSError, match="no such folder"):
+        save_params(path, {"x": np.ones(2)})
 
 
 def test_overlapping_or_gapped_offsets_raise(tmp_path):
