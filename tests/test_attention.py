@@ -15,7 +15,6 @@ Documented differences from peers, tested as ours:
 
 from __future__ import annotations
 
-import doctest
 import tracemalloc
 
 import numpy as np
@@ -51,10 +50,6 @@ def _options(seed=1, scores=(2, 4, 5, 7)):
 
 OPTIONS = _options()
 
-
-def test_docstring_examples():
-    failures, tried = doctest.testmod(attention, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert tried > 0 and failures == 0
 
 
 # ----------------------------------------------------------------------------- torch
@@ -327,11 +322,23 @@ def test_invalid_inputs_name_the_parameter_and_shapes():
         sdpa(q, k, v, chunk_size=2.0)
     with pytest.raises(TypeError, match="scale"):
         sdpa(q, k, v, scale="1")
+    with pytest.raises(ValueError, match="`chunk_size` must be >= 1, got 0"):
+        sdpa(q, k, v, chunk_size=0)
+    with pytest.raises(TypeError, match="`chunk_size` must be an int or None, got True"):
+        sdpa(q, k, v, chunk_size=True)
+    # NumPy scalars are accepted like Python numbers
+    np.testing.assert_allclose(sdpa(q, k, v, scale=np.float32(0.5), chunk_size=np.int64(3)),
+                               sdpa(q, k, v, scale=0.5), rtol=1e-12)
     x = np.ones((2, 3, 6))
     eye = np.eye(6)
     params = {"q_weight": eye, "k_weight": eye, "v_weight": eye, "out_weight": eye}
     with pytest.raises(ValueError, match=r"`num_heads`=4.*d_model=6.*\(2, 3, 6\)"):
         xpops.multi_head_attention(x, x, x, params, num_heads=4)
+    with pytest.raises(TypeError, match="`num_heads` must be an int, got 2.0"):
+        xpops.multi_head_attention(x, x, x, params, num_heads=2.0)
+    np.testing.assert_array_equal(
+        xpops.multi_head_attention(x, x, x, params, num_heads=np.int64(2)),
+        xpops.multi_head_attention(x, x, x, params, num_heads=2))
     with pytest.raises(TypeError, match="params"):
         xpops.multi_head_attention(x, x, x, [eye], num_heads=2)
 

@@ -133,6 +133,23 @@ def test_inverted_boxes_raise_eagerly_and_are_skipped_under_jit():
     assert out.shape == (2, 2)
 
 
+def test_offset_and_eps_follow_the_shared_scalar_rules():
+    """NumPy integers and scalars are accepted like Python ones; bool is no integer."""
+    a = _random_boxes(np.random.default_rng(2), (3,))
+    np.testing.assert_array_equal(xpops.box_iou(a, a, offset=np.int64(1)),
+                                  xpops.box_iou(a, a, offset=1))
+    np.testing.assert_array_equal(xpops.complete_box_iou_loss(a, a, eps=np.float32(0.0)),
+                                  xpops.complete_box_iou_loss(a, a, eps=0.0))
+    with pytest.raises(TypeError, match="`offset` must be an int, got True"):
+        xpops.box_area(a, offset=True)
+    with pytest.raises(ValueError, match=r"`offset` must be in \[0, 1\], got 2"):
+        xpops.box_iou(a, a, offset=2)
+    with pytest.raises(TypeError, match="`eps` must be a real number, got '0'"):
+        xpops.distance_box_iou(a, a, eps="0")
+    with pytest.raises(ValueError, match="`eps` must be finite and >= 0, got -1"):
+        xpops.generalized_box_iou_loss(a, a, eps=-1)
+
+
 def test_batch_dims_broadcast():
     rng = np.random.default_rng(1)
     a, b = _random_boxes(rng, (2, 1, 3)), _random_boxes(rng, (4, 5))

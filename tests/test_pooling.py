@@ -8,14 +8,11 @@ tie rule, torch's adaptive bins, and the SE block against a torch module.
 
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pytest
 
 import xpops
 from xpops._lib.native import natives_disabled
-from xpops.impl import pooling
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -32,10 +29,6 @@ POOLS = [  # kernel, stride, padding, dilation, ceil_mode, count_include_pad, la
 def _nhwc(a):
     return np.ascontiguousarray(a.transpose(0, 2, 3, 1))
 
-
-def test_docstring_examples():
-    failures, tried = doctest.testmod(pooling, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert tried > 0 and failures == 0
 
 
 @pytest.mark.parametrize("config", POOLS, ids=str)
@@ -92,15 +85,60 @@ def test_max_pool_gradient_matches_torch_without_ties():
     torch.testing.assert_close(got_avg, grad(lambda t: F.avg_pool2d(t, 3, 2, 1, True, False)))
 
 
-def test_max_pool_tie_rule_is_documented_behaviour():
-    """torch sends a tied window's gradient to its first maximum; the pure path splits it."""
-    x = torch.ones(1, 1, 2, 2, dtype=torch.float64, requires_grad=True)
-    (native,) = torch.autograd.grad(xpops.max_pool2d(x, 2).sum(), x)
-    assert native.flatten().tolist() == [1.0, 0.0, 0.0, 0.0]
+def _windows(shape, kernel, stride):
+    """Every (n, c, i, j) output position with the row and column slices of its window."""
+    for n, c, i, j in np.ndindex(shape):
+        yield (n, c, i, j), slice(i * stride, i * stride + kernel), slice(
+            j * stride, j * stride + kernel)
+
+
+def _max_pool_gradient(x, kernel, stride, cot, data_format):
+    """The torch autograd gradient of ``sum(max_pool2d(x) * cot)``, NCHW in and out."""
+    leaf = torch.asarray(x if data_format == "NCHW" else _nhwc(x)).requires_grad_(True)
+    out = xpops.max_pool2d(leaf, kernel, stride=stride, data_format=data_format)
+    cot_t = torch.asarray(cot if data_format == "NCHW" else _nhwc(cot))
+    (g,) = torch.autograd.grad((out * cot_t).sum(), leaf)
+    g = g.numpy()
+    return g if data_format == "NCHW" else g.transpose(0, 3, 1, 2)
+
+
+def _tied(size):
+    """Values in {0, 1, 2}: most 2 x 2 and 3 x 3 windows hold a tied maximum."""
+    return np.random.default_rng(4).integers(0, 3, size=size).astype(np.float64)
+
+
+@pytest.mark.parametrize("data_format", ["NCHW", "NHWC"])
+def test_native_max_pool_gradient_goes_to_the_first_maximum(data_format):
+    """The documented tie rule of the delegated path, against NumPy loops over the
+    windows: each window's cotangent goes whole to its first maximal element in
+    row-major order (overlapping windows add up)."""
+    x = _tied((2, 3, 7, 7))
+    cot = np.random.default_rng(5).uniform(1.0, 2.0, size=(2, 3, 3, 3))
+    want = np.zeros_like(x)
+    for (n, c, i, j), rows, cols in _windows(cot.shape, 3, 2):
+        window = x[n, c, rows, cols]
+        a, b = np.unravel_index(np.argmax(window), window.shape)  # the first maximum
+        want[n, c, rows.start + a, cols.start + b] += cot[n, c, i, j]
+    got = _max_pool_gradient(x, 3, 2, cot, data_format)
+    np.testing.assert_allclose(got, want, rtol=1e-15, atol=0)
+
+
+def test_pure_max_pool_gradient_splits_between_tied_maxima():
+    """The documented tie rule of the pure path, against the maxima found by NumPy loops:
+    each window's cotangent is shared by all of its tied maxima (a subgradient), and
+    nothing goes elsewhere."""
+    x = _tied((2, 3, 6, 6))
+    cot = np.random.default_rng(5).uniform(1.0, 2.0, size=(2, 3, 3, 3))
     with natives_disabled():
-        (pure,) = torch.autograd.grad(xpops.max_pool2d(x, 2).sum(), x)
-    assert float(pure.sum()) == pytest.approx(1.0)
-    assert float(pure.max()) < 1.0
+        got = _max_pool_gradient(x, 2, 2, cot, "NCHW")
+    ties = 0
+    for (n, c, i, j), rows, cols in _windows(cot.shape, 2, 2):
+        window, share = x[n, c, rows, cols], got[n, c, rows, cols]
+        maxima = window == window.max()
+        ties += int(maxima.sum() > 1)
+        assert np.all(share[~maxima] == 0) and np.all(share[maxima] > 0)
+        assert share.sum() == pytest.approx(cot[n, c, i, j], rel=1e-12)
+    assert ties > 5  # the rule was exercised
 
 
 @pytest.mark.parametrize("output_size", [3, (11, None)])
@@ -156,8 +194,14 @@ def test_messages_show_the_shapes():
         xpops.max_pool2d(x, 3, padding=2)
     with pytest.raises(ValueError, match=r"`kernel_size` \(5, 5\).*\(1, 2, 4, 4\)"):
         xpops.avg_pool2d(x, 5)
-    with pytest.raises(ValueError, match="`stride` must be at least 1"):
+    with pytest.raises(ValueError, match="`stride` must be >= 1, got 0"):
         xpops.max_pool2d(x, 2, stride=0)
+    with pytest.raises(TypeError, match="`kernel_size` must be an int or a pair of ints, got True"):
+        xpops.avg_pool2d(x, True)
+    with pytest.raises(ValueError, match=r"`output_size` must be >= 1, got \(0, 4\)"):
+        xpops.adaptive_avg_pool2d(x, (0, None))
+    np.testing.assert_array_equal(xpops.max_pool2d(x, np.int64(2), padding=(np.int8(1), 0)),
+                                  xpops.max_pool2d(x, 2, padding=(1, 0)))
     bad = {"fc1_weight": np.ones((1, 3)), "fc1_bias": np.ones(1),
            "fc2_weight": np.ones((2, 1)), "fc2_bias": np.ones(2)}
     with pytest.raises(ValueError, match=r"`params\['fc1_weight'\]` must have shape \(1, 2\)"):

@@ -218,10 +218,11 @@ def normalize_axis(axis: Any, ndim: int, name: str = "axis") -> int:
     if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
         msg = f"`{name}` must be an int, got {axis!r}"
         raise TypeError(msg)
+    axis = int(axis)
     if not -ndim <= axis < ndim:
         msg = f"`{name}`={axis} is out of range for an array of rank {ndim}"
         raise ValueError(msg)
-    return int(axis) % ndim
+    return axis % ndim
 
 
 def check_same_shape(a: Any, b: Any, name_a: str, name_b: str) -> None:
@@ -290,3 +291,63 @@ def check_zero_division(value: Any) -> float:
     if not (math.isnan(value) or value in (0, 1)):
         raise ValueError(msg)
     return float(value)
+
+
+def check_count_pair(value: Any, name: str, *, minimum: int = 0) -> tuple[int, int]:
+    """One count for both spatial axes or a pair (tuple or list) of two, as a pair of ints.
+
+    Each is an integer as :func:`check_count` takes it (NumPy integers included, bool
+    rejected) and at least ``minimum``: the kernel, stride, padding and dilation of
+    convolution and pooling.
+    """
+    values = value if isinstance(value, (tuple, list)) else (value, value)
+    if len(values) != 2 or not all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values
+    ):
+        msg = f"`{name}` must be an int or a pair of ints, got {value!r}"
+        raise TypeError(msg)
+    if any(int(v) < minimum for v in values):
+        msg = f"`{name}` must be >= {minimum}, got {value!r}"
+        raise ValueError(msg)
+    return int(values[0]), int(values[1])
+
+
+def check_binary_values(
+    xp: Any, x: Any, name: str, *, keep: Any = None, ignore_index: int | None = None
+) -> None:
+    """Raise when concrete 0/1 labels or masks hold another value (bool always passes).
+
+    Integer or floating ``x`` (NaN is not binary). Positions where ``keep`` is False, or
+    that equal ``ignore_index``, are not checked. The message names the parameter and the
+    first bad value in row-major order, as :func:`check_label_range` does. Skipped for
+    traced or lazy arrays.
+    """
+    if x.dtype == xp.bool or not is_concrete(x) or size(x) == 0:
+        return
+    integral = xp.isdtype(x.dtype, "integral")
+    if integral and keep is None and ignore_index is None:
+        low, top = xp.min(x), xp.max(x)
+        if not (is_concrete(low) and is_concrete(top)):
+            return  # under jit, even for a concrete x closed over
+        if int(low) >= 0 and int(top) <= 1:
+            return  # two reductions, no full-size temporaries: the common, valid case
+    bad = (x != 0) & (x != 1)
+    if keep is not None:
+        bad = bad & keep
+    if ignore_index is not None:
+        bad = bad & (x != ignore_index)
+    if not concrete_true(xp.any(bad)):
+        return
+    # argmax_last: array-api-strict's argmax returns int64 even where its device has none
+    from .primitives import argmax_last
+
+    first = int(argmax_last(xp, xp.astype(xp.reshape(bad, (-1,)), xp.int8)))
+    flat = xp.reshape(x, (-1,))[first]
+    value = int(flat) if integral else float(flat)
+    index = tuple(int(i) for i in _unravel(first, tuple(x.shape)))
+    msg = (
+        f"`{name}` must hold only 0 and 1: first bad value {value} at index "
+        f"{index[0] if len(index) == 1 else index}"
+        + ("" if ignore_index is None else f" (ignore_index={ignore_index})")
+    )
+    raise ValueError(msg)

@@ -14,7 +14,6 @@ structure, never over elements.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import array_api_compat
@@ -120,17 +119,3 @@ def same_padding(size: int, kernel: int, stride: int, dilation: int) -> Pair:
     out = math.ceil(size / stride)
     total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
     return total // 2, total - total // 2
-
-
-def pair(value: Any, name: str, *, minimum: int) -> Pair:
-    """An int or a pair of ints, each at least ``minimum``, as a pair."""
-    values: Sequence[Any] = value if isinstance(value, (tuple, list)) else (value, value)
-    if len(values) != 2 or not all(
-        isinstance(v, int) and not isinstance(v, bool) for v in values
-    ):
-        msg = f"`{name}` must be an int or a pair of ints, got {value!r}"
-        raise TypeError(msg)
-    if any(v < minimum for v in values):
-        msg = f"`{name}` must be at least {minimum}, got {value!r}"
-        raise ValueError(msg)
-    return int(values[0]), int(values[1])

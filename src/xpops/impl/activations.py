@@ -58,17 +58,43 @@ def softmax(x: Any, /, *, axis: int = -1, where: Any = None) -> Any:
 
     Parameters
     ----------
-    x : array of real floating dtype, any shape.
-    axis : the axis to normalise over.
-    where : optional boolean array broadcastable to ``x``; False entries are excluded
-        and get 0.
+    x : array
+        Real floating, any shape.
+    axis : int, default -1
+        The axis to normalise over.
+    where : array, optional
+        Boolean, broadcastable to ``x``; False entries are excluded from the row and
+        get 0.
 
-    Returns an array of ``x``'s shape and dtype. A row whose included entries are all
-    -inf, or that holds +inf or NaN, is NaN throughout (excluded entries stay 0).
+    Returns
+    -------
+    array
+        Same shape and dtype as ``x``; each row sums to 1 over its included entries. A
+        row whose included entries are all -inf, or that holds +inf or NaN, is NaN
+        throughout (excluded entries stay 0); a row with nothing included is 0.
 
+    Raises
+    ------
+    TypeError
+        When ``x`` is not real floating, ``axis`` is not an int or ``where`` is not
+        boolean.
+    ValueError
+        When ``axis`` is out of range or ``where`` does not broadcast to ``x``.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
+    >>> from xpops import softmax
+    >>> softmax(xp.asarray([1.0, 2.0, 3.0]))
+    Array([0.0900, 0.2447, 0.6652], dtype=array_api_strict.float64)
+
+    The shift by the row maximum keeps large inputs finite, and ``where`` leaves entries
+    out:
+
     >>> softmax(xp.asarray([1000.0, 1000.0, 1000.0]))
-    Array([0.33333333, 0.33333333, 0.33333333], dtype=array_api_strict.float64)
+    Array([0.3333, 0.3333, 0.3333], dtype=array_api_strict.float64)
+    >>> softmax(xp.asarray([1.0, 2.0, 3.0]), where=xp.asarray([True, True, False]))
+    Array([0.2689, 0.7311, 0.    ], dtype=array_api_strict.float64)
     """
     xp, axis, where = _prepare(x, axis, where)
     if where is None and (torch := native_torch(x)) is not None:
@@ -94,10 +120,38 @@ def log_softmax(x: Any, /, *, axis: int = -1, where: Any = None) -> Any:
     r"""Log of :func:`softmax`: :math:`(x_i - m) - \log \sum_j e^{x_j - m}`.
 
     Computed from the shifted input, never as ``log(softmax(x))``, so
-    ``log_softmax([-1e4, 0, 1e4])`` is exactly ``[-2e4, -1e4, 0]``. Excluded entries
-    (``where=False``) are -inf. NaN rows follow :func:`softmax`.
+    ``log_softmax([-1e4, 0, 1e4])`` is exactly ``[-2e4, -1e4, 0]``.
 
+    Parameters
+    ----------
+    x : array
+        Real floating, any shape.
+    axis : int, default -1
+        The axis to normalise over.
+    where : array, optional
+        Boolean, broadcastable to ``x``; False entries are excluded from the row and
+        get -inf.
+
+    Returns
+    -------
+    array
+        Same shape and dtype as ``x``. Excluded entries (``where=False``) are -inf; NaN
+        rows follow :func:`softmax`.
+
+    Raises
+    ------
+    TypeError
+        When ``x`` is not real floating, ``axis`` is not an int or ``where`` is not
+        boolean.
+    ValueError
+        When ``axis`` is out of range or ``where`` does not broadcast to ``x``.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
+    >>> from xpops import log_softmax
+    >>> log_softmax(xp.asarray([0.0, 0.0]))
+    Array([-0.6931, -0.6931], dtype=array_api_strict.float64)
     >>> log_softmax(xp.asarray([-1e4, 0.0, 1e4]))
     Array([-20000., -10000.,      0.], dtype=array_api_strict.float64)
     """
@@ -129,9 +183,38 @@ def logsumexp(
     Follows the mathematical limits: a row of all -inf (or with nothing included by
     ``where``, or an empty axis) gives -inf, a row holding +inf gives +inf, NaN gives NaN.
 
+    Parameters
+    ----------
+    x : array
+        Real floating, any shape.
+    axis : int, default -1
+        The axis to reduce.
+    keepdims : bool, default False
+        Keep the reduced axis with size 1.
+    where : array, optional
+        Boolean, broadcastable to ``x``; False entries are excluded from the sum.
+
+    Returns
+    -------
+    array
+        The dtype of ``x``, with ``axis`` removed (or of size 1 with ``keepdims``).
+
+    Raises
+    ------
+    TypeError
+        When ``x`` is not real floating, ``axis`` is not an int or ``where`` is not
+        boolean.
+    ValueError
+        When ``axis`` is out of range or ``where`` does not broadcast to ``x``.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
+    >>> from xpops import logsumexp
     >>> logsumexp(xp.asarray([1000.0, 1000.0]))
-    Array(1000.69314718, dtype=array_api_strict.float64)
+    Array(1000.6931, dtype=array_api_strict.float64)
+    >>> logsumexp(xp.asarray([[0.0, 0.0], [1.0, -xp.inf]]))
+    Array([0.6931, 1.    ], dtype=array_api_strict.float64)
     """
     xp, axis, where = _prepare(x, axis, where)
     if where is None and (torch := native_torch(x)) is not None:
@@ -155,7 +238,25 @@ def logsumexp(
 def sigmoid(x: Any, /) -> Any:
     r"""Logistic sigmoid :math:`1 / (1 + e^{-x})`, without overflow for large ``|x|``.
 
+    Parameters
+    ----------
+    x : array
+        Real floating, any shape.
+
+    Returns
+    -------
+    array
+        Same shape and dtype as ``x``, in [0, 1].
+
+    Raises
+    ------
+    TypeError
+        When ``x`` is not real floating.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
+    >>> from xpops import sigmoid
     >>> sigmoid(xp.asarray([-1000.0, 0.0, 1000.0]))
     Array([0. , 0.5, 1. ], dtype=array_api_strict.float64)
     """
@@ -173,9 +274,27 @@ def sigmoid(x: Any, /) -> Any:
 def log_sigmoid(x: Any, /) -> Any:
     r""":math:`\log \sigma(x) = \min(x, 0) - \log(1 + e^{-|x|})`, stable for any ``x``.
 
+    Parameters
+    ----------
+    x : array
+        Real floating, any shape.
+
+    Returns
+    -------
+    array
+        Same shape and dtype as ``x``, at most 0.
+
+    Raises
+    ------
+    TypeError
+        When ``x`` is not real floating.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
+    >>> from xpops import log_sigmoid
     >>> log_sigmoid(xp.asarray([-1000.0, 0.0]))
-    Array([-1.00000000e+03, -6.93147181e-01], dtype=array_api_strict.float64)
+    Array([-1.0000e+03, -6.9315e-01], dtype=array_api_strict.float64)
     """
     xp = array_namespace(x)
     check_real_floating(xp, x, "x")

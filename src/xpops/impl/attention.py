@@ -26,7 +26,7 @@ from .._lib.inputs import array_op
 from .._lib.jax_eager import run_compiled
 from .._lib.namespace import array_namespace, can_mutate, device
 from .._lib.native import native_torch
-from .._lib.validation import check_broadcastable, check_real_floating
+from .._lib.validation import check_broadcastable, check_count, check_real, check_real_floating
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention", "mha_params_from_torch"]
 
@@ -88,26 +88,23 @@ def _check_mask_bias(xp: Any, query: Any, key: Any, mask: Any, bias: Any) -> Non
         check_broadcastable(bias, scores, "bias", "the scores (*batch, L, S)")
 
 
-def _check_options(scale: Any, chunk_size: Any, return_weights: bool, is_causal: Any) -> None:
+def _check_options(
+    scale: Any, chunk_size: Any, return_weights: bool, is_causal: Any
+) -> tuple[float | None, int | None]:
+    """``scale`` as a float and ``chunk_size`` as an int (each may be None)."""
     if not isinstance(is_causal, bool):
         msg = f"`is_causal` must be a bool, got {is_causal!r}"
         raise TypeError(msg)
-    if scale is not None and (isinstance(scale, bool) or not isinstance(scale, (int, float))):
-        msg = f"`scale` must be a real number or None, got {scale!r}"
-        raise TypeError(msg)
-    if chunk_size is not None:
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int):
-            msg = f"`chunk_size` must be an int or None, got {chunk_size!r}"
-            raise TypeError(msg)
-        if chunk_size < 1:
-            msg = f"`chunk_size` must be at least 1, got {chunk_size}"
-            raise ValueError(msg)
-        if return_weights:
-            msg = (
-                "`return_weights=True` cannot be combined with `chunk_size`: chunking "
-                "exists never to hold the (L, S) weights"
-            )
-            raise ValueError(msg)
+    # any real scale, as in torch: a NaN or infinite one shows in the output
+    scale = None if scale is None else check_real(scale, "scale", allow_nan=True)
+    chunk_size = check_count(chunk_size, "chunk_size", minimum=1, optional=True)
+    if chunk_size is not None and return_weights:
+        msg = (
+            "`return_weights=True` cannot be combined with `chunk_size`: chunking "
+            "exists never to hold the (L, S) weights"
+        )
+        raise ValueError(msg)
+    return scale, chunk_size
 
 
 # ---------------------------------------------------------------------- compute
@@ -262,30 +259,57 @@ def scaled_dot_product_attention(
 
     Parameters
     ----------
-    query : ``(*batch, L, E)`` real floating array.
-    key : ``(*batch_kv, S, E)``, the dtype of ``query``; ``batch_kv`` equals ``batch``
+    query : array
+        ``(*batch, L, E)``, real floating.
+    key : array
+        ``(*batch_kv, S, E)``, the dtype of ``query``; ``batch_kv`` equals ``batch``
         except that the query head count (axis -3) may be a multiple of the key's
         (grouped-query attention).
-    value : ``(*batch_kv, S, Ev)``, the dtype of ``query``.
-    mask : optional boolean array broadcastable to ``(*batch, L, S)``; True = attend.
-    bias : optional real floating array broadcastable to ``(*batch, L, S)``, added to the
-        scaled logits (cast to ``query``'s dtype); -inf excludes a key.
-    is_causal : query ``i`` attends to keys ``j <= i`` (top-left aligned ``tril`` of an
+    value : array
+        ``(*batch_kv, S, Ev)``, the dtype of ``query``.
+    mask : array, optional
+        Boolean, broadcastable to ``(*batch, L, S)``; True = attend.
+    bias : array, optional
+        Real floating, broadcastable to ``(*batch, L, S)``, added to the scaled logits
+        (cast to ``query``'s dtype); -inf excludes a key.
+    is_causal : bool, default False
+        Query ``i`` attends to keys ``j <= i`` (top-left aligned ``tril`` of an
         ``L x S`` matrix, as torch and JAX do); combines with ``mask`` and ``bias``.
-    scale : multiplies :math:`QK^\top`; default ``1 / sqrt(E)``.
-    chunk_size : compute with an online softmax over blocks of this many keys: the same
-        result to rounding, with peak memory O(L * chunk_size) instead of O(L * S).
-    return_weights : also return the attention weights ``(*batch, L, S)``; not with
-        ``chunk_size``.
+    scale : float, optional
+        Multiplies :math:`QK^\top`; default ``1 / sqrt(E)``.
+    chunk_size : int, optional
+        Compute with an online softmax over blocks of this many keys (at least 1): the
+        same result to rounding, with peak memory O(L * chunk_size) instead of O(L * S).
+    return_weights : bool, default False
+        Also return the attention weights ``(*batch, L, S)``; not with ``chunk_size``.
 
     Returns
     -------
-    ``(*batch, L, Ev)`` array of ``query``'s dtype, and the weights with
-    ``return_weights=True``. A row with no key to attend to (everything masked, or
-    ``S == 0``) is 0, and so are its weights (torch's result; ``jax.nn.dot_product_attention``
-    returns the mean of ``value`` there).
+    array or (array, array)
+        ``(*batch, L, Ev)`` of ``query``'s dtype, and the weights with
+        ``return_weights=True``. A row with no key to attend to (everything masked, or
+        ``S == 0``) is 0, and so are its weights (torch's result;
+        ``jax.nn.dot_product_attention`` returns the mean of ``value`` there).
+
+    Raises
+    ------
+    TypeError
+        When ``query``, ``key``, ``value`` or ``bias`` is not real floating, ``key`` or
+        ``value`` has another dtype than ``query``, ``mask`` is not boolean,
+        ``is_causal`` is not a bool, ``scale`` is not a real number or ``chunk_size``
+        not an int.
+    ValueError
+        When the shapes do not match (rank, feature size E, key/value lengths, batch
+        and head axes), ``mask`` or ``bias`` does not broadcast to the scores,
+        ``chunk_size`` is below 1, or ``return_weights`` comes with ``chunk_size``.
+
+    Examples
+    --------
+    With ``scale=0`` every allowed key gets the same weight; ``is_causal`` lets the
+    first query see only the first key:
 
     >>> import array_api_strict as xp
+    >>> from xpops import scaled_dot_product_attention
     >>> q = xp.asarray([[1.0, 0.0], [0.0, 1.0]])
     >>> kv = xp.asarray([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     >>> out, w = scaled_dot_product_attention(q, kv, kv, scale=0.0, is_causal=True,
@@ -301,9 +325,10 @@ def scaled_dot_product_attention(
     xp = array_namespace(*arrays)
     group = _check_qkv(xp, query, key, value)
     _check_mask_bias(xp, query, key, mask, bias)
-    _check_options(scale, chunk_size, return_weights, is_causal)
+    scale, chunk_size = _check_options(scale, chunk_size, return_weights, is_causal)
     e = query.shape[-1]
-    scale = (1.0 / math.sqrt(e) if e else 1.0) if scale is None else float(scale)
+    if scale is None:
+        scale = 1.0 / math.sqrt(e) if e else 1.0
     if not return_weights and chunk_size is None and (torch := native_torch(*arrays)) is not None:
         return _torch_sdpa(torch, query, key, value, mask, bias, is_causal, scale, group)
     return run_compiled(
@@ -413,29 +438,54 @@ def multi_head_attention(
 
     Parameters
     ----------
-    query : ``(N, L, d_model)`` real floating array.
-    key : ``(N, S, kdim)``; value : ``(N, S, vdim)``; the dtype of ``query``.
-    params : mapping with ``q_weight (d_model, d_model)``, ``k_weight (d_model, kdim)``,
+    query : array
+        ``(N, L, d_model)``, real floating.
+    key, value : array
+        ``(N, S, kdim)`` and ``(N, S, vdim)``, the dtype of ``query``.
+    params : mapping of str to array
+        ``q_weight (d_model, d_model)``, ``k_weight (d_model, kdim)``,
         ``v_weight (d_model, vdim)``, ``out_weight (d_model, d_model)`` and optional
         ``q_bias``, ``k_bias``, ``v_bias``, ``out_bias`` (each ``(d_model,)``; missing or
         None = no bias). :func:`mha_params_from_torch` converts a torch state dict.
-    num_heads : must divide ``d_model``.
-    mask : optional boolean array broadcastable to ``(N, num_heads, L, S)``; True =
-        attend (torch's ``attn_mask`` is the negation; its ``key_padding_mask`` (N, S)
-        is ``~kpm[:, None, None, :]`` here).
-    is_causal : top-left aligned causal mask, combined with ``mask``.
+    num_heads : int
+        The number of heads, at least 1; must divide ``d_model``.
+    mask : array, optional
+        Boolean, broadcastable to ``(N, num_heads, L, S)``; True = attend (torch's
+        ``attn_mask`` is the negation; its ``key_padding_mask`` (N, S) is
+        ``~kpm[:, None, None, :]`` here).
+    is_causal : bool, default False
+        Top-left aligned causal mask, combined with ``mask``.
 
-    Returns ``(N, L, d_model)``. A fully masked query row attends to nothing: its
-    attention output is 0, so the result there is ``out_bias`` (torch with
-    ``need_weights=False``).
+    Returns
+    -------
+    array
+        ``(N, L, d_model)`` of ``query``'s dtype. A fully masked query row attends to
+        nothing: its attention output is 0, so the result there is ``out_bias`` (torch
+        with ``need_weights=False``).
+
+    Raises
+    ------
+    TypeError
+        When ``query``, ``key`` or ``value`` is not real floating, ``num_heads`` is not
+        an int, or ``params`` is not a mapping.
+    ValueError
+        When ``query``, ``key`` or ``value`` is not 3-D or their N and S disagree,
+        ``num_heads`` is below 1 or does not divide ``d_model``, ``params`` lacks a
+        weight or holds one of the wrong shape, or ``mask`` does not broadcast.
+
+    Examples
+    --------
+    Identity projections and two heads of one feature each; under ``is_causal`` the
+    first position attends only to itself:
 
     >>> import array_api_strict as xp
+    >>> from xpops import multi_head_attention
     >>> eye = xp.eye(2)
     >>> params = {"q_weight": eye, "k_weight": eye, "v_weight": eye, "out_weight": eye}
     >>> x = xp.asarray([[[1.0, 2.0], [3.0, 4.0]]])
     >>> multi_head_attention(x, x, x, params, num_heads=2, is_causal=True)
-    Array([[[1.        , 2.        ],
-            [2.99505475, 3.9993293 ]]], dtype=array_api_strict.float64)
+    Array([[[1.    , 2.    ],
+            [2.9951, 3.9993]]], dtype=array_api_strict.float64)
     """
     arrays = [a for a in (query, key, value, mask) if a is not None]
     xp = array_namespace(*arrays)
@@ -444,13 +494,11 @@ def multi_head_attention(
         if x.ndim != 3:
             msg = f"`{name}` must have shape (N, length, features), got {_shape(x)}"
             raise ValueError(msg)
-    if isinstance(num_heads, bool) or not isinstance(num_heads, int):
-        msg = f"`num_heads` must be an int, got {num_heads!r}"
-        raise TypeError(msg)
+    num_heads = check_count(num_heads, "num_heads", minimum=1)
     n, L, d_model = _shape(query)
-    if num_heads < 1 or d_model % num_heads:
+    if d_model % num_heads:
         msg = (
-            f"`num_heads`={num_heads} must be at least 1 and divide d_model={d_model} "
+            f"`num_heads`={num_heads} must divide d_model={d_model} "
             f"(query.shape={_shape(query)})"
         )
         raise ValueError(msg)
@@ -505,7 +553,35 @@ def mha_params_from_torch(state_dict: Mapping[str, Any]) -> dict[str, Any]:
     ``add_bias_kv`` (``bias_k``, ``bias_v``) have no counterpart and raise ValueError.
     Arrays are sliced, not copied or converted: torch tensors stay torch tensors.
 
+    Parameters
+    ----------
+    state_dict : mapping of str to array
+        The module's ``state_dict()``: ``in_proj_weight`` (or ``q_proj_weight``,
+        ``k_proj_weight`` and ``v_proj_weight``), optional ``in_proj_bias``,
+        ``out_proj.weight`` and optional ``out_proj.bias``; any array library.
+
+    Returns
+    -------
+    dict of str to array
+        ``q_weight``, ``k_weight``, ``v_weight``, ``out_weight`` and, where the module
+        has them, ``q_bias``, ``k_bias``, ``v_bias``, ``out_bias``.
+
+    Raises
+    ------
+    TypeError
+        When ``state_dict`` is not a mapping.
+    ValueError
+        When it holds ``bias_k`` / ``bias_v``, lacks ``out_proj.weight`` or the input
+        projections, or ``in_proj_weight`` is not ``(3 d_model, d_model)``.
+
+    Examples
+    --------
+    Any mapping of arrays works (here array-api-strict; a torch module's
+    ``state_dict()`` alike). The key projection is the middle third of the packed
+    weight:
+
     >>> import array_api_strict as xp
+    >>> from xpops import mha_params_from_torch
     >>> sd = {"in_proj_weight": xp.reshape(xp.arange(12.0), (6, 2)),
     ...       "out_proj.weight": xp.eye(2)}
     >>> mha_params_from_torch(sd)["k_weight"]

@@ -22,7 +22,6 @@ private helpers here):
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 from .._lib.inputs import array_op
@@ -36,7 +35,15 @@ from .._lib.namespace import (
     is_concrete,
 )
 from .._lib.primitives import stop_gradient
-from .._lib.validation import REDUCTIONS, check_choice, check_same_shape, concrete_true, size
+from .._lib.validation import (
+    REDUCTIONS,
+    check_choice,
+    check_count,
+    check_real,
+    check_same_shape,
+    concrete_true,
+    size,
+)
 
 __all__ = [
     "box_convert",
@@ -51,7 +58,6 @@ __all__ = [
 ]
 
 BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
-OFFSETS = (0, 1)
 DEFAULT_EPS = 1e-7  # torchvision's default for DIoU, CIoU and the three losses
 
 
@@ -80,22 +86,13 @@ def float_boxes(xp: Any, boxes: Any, name: str) -> Any:
 
 
 def check_offset(offset: Any) -> int:
-    if isinstance(offset, bool) or offset not in OFFSETS:
-        msg = f"`offset` must be 0 or 1, got {offset!r}"
-        raise ValueError(msg)
-    return int(offset)
+    """``offset``: the integer 0 (continuous coordinates) or 1 (pixel-inclusive)."""
+    return check_count(offset, "offset", maximum=1)
 
 
 def check_eps(eps: Any) -> float:
-    """``eps`` as a float: a finite real number >= 0 (TypeError for other kinds)."""
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
-        msg = f"`eps` must be a real number, got {eps!r}"
-        raise TypeError(msg)
-    value = float(eps)
-    if not (math.isfinite(value) and value >= 0):
-        msg = f"`eps` must be finite and >= 0, got {eps!r}"
-        raise ValueError(msg)
-    return value
+    """``eps`` as a float: a finite real number >= 0."""
+    return check_real(eps, "eps", finite=True, low=0.0)
 
 
 def _inverted_flags(boxes: Any, *, xp: Any, fmt: str) -> tuple[Any, Any]:
@@ -377,25 +374,37 @@ def _loss(
 def box_convert(boxes: Any, /, *, in_fmt: str, out_fmt: str) -> Any:
     """Convert boxes between ``"xyxy"``, ``"xywh"`` and ``"cxcywh"``.
 
+    Conversion is continuous (x2 = x1 + w, cx = (x1 + x2) / 2); no offset applies and no
+    box is rejected (a negative width converts like any other).
+
     Parameters
     ----------
-    boxes : array, shape ``(..., 4)``
-        Real floating or integer (promoted to the default float dtype).
+    boxes : array
+        ``(..., 4)``, real floating or integer (promoted to the default float dtype).
     in_fmt, out_fmt : {"xyxy", "xywh", "cxcywh"}
+        Format of ``boxes`` and of the result.
 
     Returns
     -------
-    array of the same shape, a new array even when ``in_fmt == out_fmt``. Conversion is
-    continuous (x2 = x1 + w, cx = (x1 + x2) / 2); no offset applies and no box is
-    rejected (a negative width converts like any other).
+    array
+        The shape of ``boxes``, floating; a new array even when ``in_fmt == out_fmt``.
+
+    Raises
+    ------
+    TypeError
+        When ``boxes`` is boolean.
+    ValueError
+        When ``boxes`` is not ``(..., 4)`` or a format is unknown.
 
     Examples
     --------
     >>> import array_api_strict as xp
-    >>> import xpops
+    >>> from xpops import box_convert
     >>> b = xp.asarray([[10.0, 20.0, 30.0, 60.0]])
-    >>> xpops.box_convert(b, in_fmt="xyxy", out_fmt="cxcywh")
+    >>> box_convert(b, in_fmt="xyxy", out_fmt="cxcywh")
     Array([[20., 40., 20., 40.]], dtype=array_api_strict.float64)
+    >>> box_convert(b, in_fmt="xyxy", out_fmt="xywh")
+    Array([[10., 20., 20., 40.]], dtype=array_api_strict.float64)
     """
     xp = array_namespace(boxes)
     check_choice(in_fmt, "in_fmt", BOX_FORMATS)
@@ -408,19 +417,45 @@ def box_convert(boxes: Any, /, *, in_fmt: str, out_fmt: str) -> Any:
 
 @array_op("boxes")
 def box_area(boxes: Any, /, *, fmt: str = "xyxy", offset: int = 0) -> Any:
-    """Area of each box: ``(x2 - x1 + offset) * (y2 - y1 + offset)``, shape ``boxes.shape[:-1]``.
+    """Area of each box: ``(x2 - x1 + offset) * (y2 - y1 + offset)``.
 
     In the wh formats the area is ``(w + offset) * (h + offset)`` straight from the given
     widths (as in torchvision), not from rounded corners.
 
+    Parameters
+    ----------
+    boxes : array
+        ``(..., 4)`` in ``fmt``, real floating or integer (promoted to the default float
+        dtype).
+    fmt : {"xyxy", "xywh", "cxcywh"}, default "xyxy"
+        Format of ``boxes``.
+    offset : {0, 1}, default 0
+        Added to every width and height: 0 for continuous coordinates, 1 for the
+        pixel-inclusive convention (PASCAL VOC).
+
+    Returns
+    -------
+    array
+        ``boxes.shape[:-1]``, floating.
+
+    Raises
+    ------
+    TypeError
+        When ``boxes`` is boolean or ``offset`` is not an int.
+    ValueError
+        When ``boxes`` is not ``(..., 4)``, ``fmt`` is unknown, ``offset`` is not 0
+        or 1, or (where values are concrete) a box is inverted.
+
     Examples
     --------
+    A 9 x 4 box; with ``offset=1`` it covers 10 x 5 pixels:
+
     >>> import array_api_strict as xp
-    >>> import xpops
+    >>> from xpops import box_area
     >>> b = xp.asarray([[0.0, 0.0, 9.0, 4.0]])
-    >>> xpops.box_area(b)
+    >>> box_area(b)
     Array([36.], dtype=array_api_strict.float64)
-    >>> xpops.box_area(b, offset=1)
+    >>> box_area(b, offset=1)
     Array([50.], dtype=array_api_strict.float64)
     """
     xp = array_namespace(boxes)
@@ -437,18 +472,49 @@ def box_area(boxes: Any, /, *, fmt: str = "xyxy", offset: int = 0) -> Any:
 def box_iou(boxes1: Any, boxes2: Any, /, *, fmt: str = "xyxy", offset: int = 0) -> Any:
     """Pairwise intersection over union, ``(..., N, 4) x (..., M, 4) -> (..., N, M)``.
 
-    Leading dimensions broadcast. ``IoU = inter / (area1 + area2 - inter)``, with every
-    width and height taken as ``x2 - x1 + offset``; a pair whose union is 0 has IoU 0.
-    Equal to ``torchvision.ops.box_iou`` for valid boxes with ``offset=0``.
+    ``IoU = inter / (area1 + area2 - inter)``, with every width and height taken as
+    ``x2 - x1 + offset``; a pair whose union is 0 has IoU 0. Equal to
+    ``torchvision.ops.box_iou`` for valid boxes with ``offset=0``.
+
+    Parameters
+    ----------
+    boxes1 : array
+        ``(..., N, 4)`` in ``fmt``, real floating or integer (integer boxes take the
+        floating dtype of ``boxes2``, or the default float dtype).
+    boxes2 : array
+        ``(..., M, 4)`` in ``fmt``; the leading (batch) dimensions broadcast against
+        those of ``boxes1``.
+    fmt : {"xyxy", "xywh", "cxcywh"}, default "xyxy"
+        Format of both box arrays.
+    offset : {0, 1}, default 0
+        Added to every width and height: 0 for continuous coordinates, 1 for the
+        pixel-inclusive convention (PASCAL VOC).
+
+    Returns
+    -------
+    array
+        ``(..., N, M)`` over the broadcast batch dimensions, in [0, 1], of the
+        floating dtype of the boxes.
+
+    Raises
+    ------
+    TypeError
+        When a box array is boolean or ``offset`` is not an int.
+    ValueError
+        When a box array is not ``(..., N, 4)``, the batch dimensions do not
+        broadcast, ``fmt`` is unknown, ``offset`` is not 0 or 1, or (where values
+        are concrete) a box is inverted.
 
     Examples
     --------
+    Two 2 x 2 squares overlapping in a unit square (1 / 7), and a disjoint point:
+
     >>> import array_api_strict as xp
-    >>> import xpops
+    >>> from xpops import box_iou
     >>> a = xp.asarray([[0.0, 0.0, 2.0, 2.0]])
     >>> b = xp.asarray([[1.0, 1.0, 3.0, 3.0], [5.0, 5.0, 5.0, 5.0]])
-    >>> xpops.box_iou(a, b)
-    Array([[0.14285714, 0.        ]], dtype=array_api_strict.float64)
+    >>> box_iou(a, b)
+    Array([[0.1429, 0.    ]], dtype=array_api_strict.float64)
     """
     return _pairwise("iou", boxes1, boxes2, fmt, offset)
 
@@ -465,14 +531,45 @@ def generalized_box_iou(
     boxes has GIoU -1. Equal to ``torchvision.ops.generalized_box_iou`` for valid boxes
     with ``offset=0`` (which is NaN where U = 0).
 
+    Parameters
+    ----------
+    boxes1 : array
+        ``(..., N, 4)`` in ``fmt``, real floating or integer (integer boxes take the
+        floating dtype of ``boxes2``, or the default float dtype).
+    boxes2 : array
+        ``(..., M, 4)`` in ``fmt``; the leading (batch) dimensions broadcast against
+        those of ``boxes1``.
+    fmt : {"xyxy", "xywh", "cxcywh"}, default "xyxy"
+        Format of both box arrays.
+    offset : {0, 1}, default 0
+        Added to every width and height: 0 for continuous coordinates, 1 for the
+        pixel-inclusive convention (PASCAL VOC).
+
+    Returns
+    -------
+    array
+        ``(..., N, M)`` over the broadcast batch dimensions, of the floating dtype of
+        the boxes.
+
+    Raises
+    ------
+    TypeError
+        When a box array is boolean or ``offset`` is not an int.
+    ValueError
+        When a box array is not ``(..., N, 4)``, the batch dimensions do not
+        broadcast, ``fmt`` is unknown, ``offset`` is not 0 or 1, or (where values
+        are concrete) a box is inverted.
+
     Examples
     --------
+    Two unit squares one unit apart: IoU 0, enclosing box 3, union 2:
+
     >>> import array_api_strict as xp
-    >>> import xpops
+    >>> from xpops import generalized_box_iou
     >>> a = xp.asarray([[0.0, 0.0, 1.0, 1.0]])
     >>> b = xp.asarray([[0.0, 0.0, 1.0, 1.0], [2.0, 0.0, 3.0, 1.0]])
-    >>> xpops.generalized_box_iou(a, b)
-    Array([[ 1.        , -0.33333333]], dtype=array_api_strict.float64)
+    >>> generalized_box_iou(a, b)
+    Array([[ 1.    , -0.3333]], dtype=array_api_strict.float64)
     """
     return _pairwise("giou", boxes1, boxes2, fmt, offset)
 
@@ -488,13 +585,47 @@ def distance_box_iou(
     IoU takes no ``eps`` (0 where the union is 0). Equal to
     ``torchvision.ops.distance_box_iou`` for valid boxes with ``offset=0``.
 
+    Parameters
+    ----------
+    boxes1 : array
+        ``(..., N, 4)`` in ``fmt``, real floating or integer (integer boxes take the
+        floating dtype of ``boxes2``, or the default float dtype).
+    boxes2 : array
+        ``(..., M, 4)`` in ``fmt``; the leading (batch) dimensions broadcast against
+        those of ``boxes1``.
+    fmt : {"xyxy", "xywh", "cxcywh"}, default "xyxy"
+        Format of both box arrays.
+    offset : {0, 1}, default 0
+        Added to every width and height: 0 for continuous coordinates, 1 for the
+        pixel-inclusive convention (PASCAL VOC).
+    eps : float, default 1e-7
+        Finite and >= 0; see the formula above for where it goes.
+
+    Returns
+    -------
+    array
+        ``(..., N, M)`` over the broadcast batch dimensions, of the floating dtype of
+        the boxes.
+
+    Raises
+    ------
+    TypeError
+        When a box array is boolean, ``offset`` is not an int or ``eps`` is not a real
+        number.
+    ValueError
+        When a box array is not ``(..., N, 4)``, the batch dimensions do not
+        broadcast, ``fmt`` is unknown, ``offset`` is not 0 or 1, ``eps`` is
+        negative, infinite or NaN, or (where values are concrete) a box is inverted.
+
     Examples
     --------
+    Unit squares with centres 2 apart inside a 3 x 1 enclosing box: ``0 - 4 / 10``.
+
     >>> import array_api_strict as xp
-    >>> import xpops
+    >>> from xpops import distance_box_iou
     >>> a = xp.asarray([[0.0, 0.0, 1.0, 1.0]])
     >>> b = xp.asarray([[2.0, 0.0, 3.0, 1.0]])
-    >>> xpops.distance_box_iou(a, b, eps=0.0)
+    >>> distance_box_iou(a, b, eps=0.0)
     Array([[-0.4]], dtype=array_api_strict.float64)
     """
     return _pairwise("diou", boxes1, boxes2, fmt, offset, eps)
@@ -512,14 +643,46 @@ def complete_box_iou(
     denominator is 0), a constant for autodiff as in torchvision. Equal to
     ``torchvision.ops.complete_box_iou`` for valid boxes with ``offset=0``.
 
+    Parameters
+    ----------
+    boxes1 : array
+        ``(..., N, 4)`` in ``fmt``, real floating or integer (integer boxes take the
+        floating dtype of ``boxes2``, or the default float dtype).
+    boxes2 : array
+        ``(..., M, 4)`` in ``fmt``; the leading (batch) dimensions broadcast against
+        those of ``boxes1``.
+    fmt : {"xyxy", "xywh", "cxcywh"}, default "xyxy"
+        Format of both box arrays.
+    offset : {0, 1}, default 0
+        Added to every width and height: 0 for continuous coordinates, 1 for the
+        pixel-inclusive convention (PASCAL VOC).
+    eps : float, default 1e-7
+        Finite and >= 0; see the formula above for where it goes.
+
+    Returns
+    -------
+    array
+        ``(..., N, M)`` over the broadcast batch dimensions, of the floating dtype of
+        the boxes.
+
+    Raises
+    ------
+    TypeError
+        When a box array is boolean, ``offset`` is not an int or ``eps`` is not a real
+        number.
+    ValueError
+        When a box array is not ``(..., N, 4)``, the batch dimensions do not
+        broadcast, ``fmt`` is unknown, ``offset`` is not 0 or 1, ``eps`` is
+        negative, infinite or NaN, or (where values are concrete) a box is inverted.
+
     Examples
     --------
     >>> import array_api_strict as xp
-    >>> import xpops
+    >>> from xpops import complete_box_iou
     >>> a = xp.asarray([[0.0, 0.0, 2.0, 2.0]])
     >>> b = xp.asarray([[0.0, 0.0, 2.0, 2.0], [0.0, 0.0, 2.0, 1.0]])
-    >>> xpops.complete_box_iou(a, b, eps=0.0)
-    Array([[1.        , 0.46550187]], dtype=array_api_strict.float64)
+    >>> complete_box_iou(a, b, eps=0.0)
+    Array([[1.    , 0.4655]], dtype=array_api_strict.float64)
     """
     return _pairwise("ciou", boxes1, boxes2, fmt, offset, eps)
 
@@ -531,17 +694,52 @@ def generalized_box_iou_loss(
 ) -> Any:
     """``1 - GIoU`` of matching boxes, with ``(C - U) / (C + eps)`` as the penalty.
 
-    Elementwise, conventions and ``reduction`` as in the module docstring. Equal to
-    ``torchvision.ops.generalized_box_iou_loss`` for valid boxes with ``offset=0``.
+    Elementwise, with the conventions of the module docstring; the IoU is
+    ``inter / (union + eps)``. Equal to ``torchvision.ops.generalized_box_iou_loss`` for
+    valid boxes with ``offset=0``.
+
+    Parameters
+    ----------
+    boxes1, boxes2 : array
+        ``(..., 4)`` of the same shape in ``fmt``, matched elementwise; real floating or
+        integer (integer boxes take the floating dtype of the other, or the default
+        float dtype).
+    fmt : {"xyxy", "xywh", "cxcywh"}, default "xyxy"
+        Format of both box arrays.
+    offset : {0, 1}, default 0
+        Added to every width and height: 0 for continuous coordinates, 1 for the
+        pixel-inclusive convention (PASCAL VOC).
+    reduction : {"none", "mean", "sum"}, default "none"
+        ``"mean"`` of no boxes is 0.
+    eps : float, default 1e-7
+        Finite and >= 0; see the formula above for where it goes.
+
+    Returns
+    -------
+    array
+        ``boxes1.shape[:-1]`` with ``reduction="none"``, else 0-d; the floating dtype of
+        the boxes.
+
+    Raises
+    ------
+    TypeError
+        When a box array is boolean, ``offset`` is not an int or ``eps`` is not a real
+        number.
+    ValueError
+        When a box array is not ``(..., 4)`` or the shapes differ, ``fmt`` or
+        ``reduction`` is unknown, ``offset`` is not 0 or 1, ``eps`` is negative,
+        infinite or NaN, or (where values are concrete) a box is inverted.
 
     Examples
     --------
     >>> import array_api_strict as xp
-    >>> import xpops
+    >>> from xpops import generalized_box_iou_loss
     >>> a = xp.asarray([[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0]])
     >>> b = xp.asarray([[0.0, 0.0, 1.0, 1.0], [2.0, 0.0, 3.0, 1.0]])
-    >>> xpops.generalized_box_iou_loss(a, b, eps=0.0)
-    Array([0.        , 1.33333333], dtype=array_api_strict.float64)
+    >>> generalized_box_iou_loss(a, b, eps=0.0)
+    Array([0.    , 1.3333], dtype=array_api_strict.float64)
+    >>> generalized_box_iou_loss(a, b, reduction="mean", eps=0.0)
+    Array(0.6667, dtype=array_api_strict.float64)
     """
     return _loss("giou", boxes1, boxes2, fmt, offset, reduction, eps)
 
@@ -553,16 +751,49 @@ def distance_box_iou_loss(
 ) -> Any:
     """``1 - DIoU`` of matching boxes: ``1 - IoU + d^2 / (c^2 + eps)``.
 
-    Elementwise, conventions and ``reduction`` as in the module docstring. Equal to
-    ``torchvision.ops.distance_box_iou_loss`` for valid boxes with ``offset=0``.
+    Elementwise, with the conventions of the module docstring; the IoU is
+    ``inter / (union + eps)``. Equal to ``torchvision.ops.distance_box_iou_loss`` for
+    valid boxes with ``offset=0``.
+
+    Parameters
+    ----------
+    boxes1, boxes2 : array
+        ``(..., 4)`` of the same shape in ``fmt``, matched elementwise; real floating or
+        integer (integer boxes take the floating dtype of the other, or the default
+        float dtype).
+    fmt : {"xyxy", "xywh", "cxcywh"}, default "xyxy"
+        Format of both box arrays.
+    offset : {0, 1}, default 0
+        Added to every width and height: 0 for continuous coordinates, 1 for the
+        pixel-inclusive convention (PASCAL VOC).
+    reduction : {"none", "mean", "sum"}, default "none"
+        ``"mean"`` of no boxes is 0.
+    eps : float, default 1e-7
+        Finite and >= 0; see the formula above for where it goes.
+
+    Returns
+    -------
+    array
+        ``boxes1.shape[:-1]`` with ``reduction="none"``, else 0-d; the floating dtype of
+        the boxes.
+
+    Raises
+    ------
+    TypeError
+        When a box array is boolean, ``offset`` is not an int or ``eps`` is not a real
+        number.
+    ValueError
+        When a box array is not ``(..., 4)`` or the shapes differ, ``fmt`` or
+        ``reduction`` is unknown, ``offset`` is not 0 or 1, ``eps`` is negative,
+        infinite or NaN, or (where values are concrete) a box is inverted.
 
     Examples
     --------
     >>> import array_api_strict as xp
-    >>> import xpops
+    >>> from xpops import distance_box_iou_loss
     >>> a = xp.asarray([[0.0, 0.0, 1.0, 1.0]])
     >>> b = xp.asarray([[2.0, 0.0, 3.0, 1.0]])
-    >>> xpops.distance_box_iou_loss(a, b, reduction="sum", eps=0.0)
+    >>> distance_box_iou_loss(a, b, reduction="sum", eps=0.0)
     Array(1.4, dtype=array_api_strict.float64)
     """
     return _loss("diou", boxes1, boxes2, fmt, offset, reduction, eps)
@@ -575,17 +806,50 @@ def complete_box_iou_loss(
 ) -> Any:
     """``1 - CIoU`` of matching boxes: ``1 - IoU + d^2 / (c^2 + eps) + alpha v``.
 
-    Elementwise, conventions and ``reduction`` as in the module docstring. Equal to
-    ``torchvision.ops.complete_box_iou_loss`` for valid boxes with ``offset=0``.
+    Elementwise, with the conventions of the module docstring; the IoU is
+    ``inter / (union + eps)``. Equal to ``torchvision.ops.complete_box_iou_loss`` for
+    valid boxes with ``offset=0``.
+
+    Parameters
+    ----------
+    boxes1, boxes2 : array
+        ``(..., 4)`` of the same shape in ``fmt``, matched elementwise; real floating or
+        integer (integer boxes take the floating dtype of the other, or the default
+        float dtype).
+    fmt : {"xyxy", "xywh", "cxcywh"}, default "xyxy"
+        Format of both box arrays.
+    offset : {0, 1}, default 0
+        Added to every width and height: 0 for continuous coordinates, 1 for the
+        pixel-inclusive convention (PASCAL VOC).
+    reduction : {"none", "mean", "sum"}, default "none"
+        ``"mean"`` of no boxes is 0.
+    eps : float, default 1e-7
+        Finite and >= 0; see the formula above for where it goes.
+
+    Returns
+    -------
+    array
+        ``boxes1.shape[:-1]`` with ``reduction="none"``, else 0-d; the floating dtype of
+        the boxes.
+
+    Raises
+    ------
+    TypeError
+        When a box array is boolean, ``offset`` is not an int or ``eps`` is not a real
+        number.
+    ValueError
+        When a box array is not ``(..., 4)`` or the shapes differ, ``fmt`` or
+        ``reduction`` is unknown, ``offset`` is not 0 or 1, ``eps`` is negative,
+        infinite or NaN, or (where values are concrete) a box is inverted.
 
     Examples
     --------
     >>> import array_api_strict as xp
-    >>> import xpops
+    >>> from xpops import complete_box_iou_loss
     >>> a = xp.asarray([[0.0, 0.0, 2.0, 2.0]])
     >>> b = xp.asarray([[0.0, 0.0, 2.0, 1.0]])
-    >>> xpops.complete_box_iou_loss(a, b, eps=0.0)
-    Array([0.53449813], dtype=array_api_strict.float64)
+    >>> complete_box_iou_loss(a, b, eps=0.0)
+    Array([0.5345], dtype=array_api_strict.float64)
     """
     return _loss("ciou", boxes1, boxes2, fmt, offset, reduction, eps)
 

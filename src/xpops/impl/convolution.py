@@ -21,8 +21,8 @@ from .._lib.inputs import array_op
 from .._lib.jax_eager import run_compiled
 from .._lib.namespace import array_namespace, device
 from .._lib.native import native_jax, native_torch
-from .._lib.validation import check_choice, check_real_floating
-from .._lib.windows import Pair, pad2d, pair, same_padding, window_views
+from .._lib.validation import check_choice, check_count, check_count_pair, check_real_floating
+from .._lib.windows import Pair, pad2d, same_padding, window_views
 
 __all__ = ["conv2d", "DATA_FORMATS", "spatial_axes", "check_4d", "check_data_format"]
 
@@ -63,21 +63,11 @@ def _explicit_padding(
         and len(padding) == 2
         and all(isinstance(p, (tuple, list)) for p in padding)
     ):
-        top, bottom = pair(padding[0], "padding", minimum=0)
-        left, right = pair(padding[1], "padding", minimum=0)
+        top, bottom = check_count_pair(padding[0], "padding")
+        left, right = check_count_pair(padding[1], "padding")
         return (top, bottom), (left, right)
-    ph, pw = pair(padding, "padding", minimum=0)
+    ph, pw = check_count_pair(padding, "padding")
     return (ph, ph), (pw, pw)
-
-
-def _check_groups(groups: Any) -> int:
-    if isinstance(groups, bool) or not isinstance(groups, int):
-        msg = f"`groups` must be an int, got {groups!r}"
-        raise TypeError(msg)
-    if groups < 1:
-        msg = f"`groups` must be at least 1, got {groups}"
-        raise ValueError(msg)
-    return groups
 
 
 def _check_channels(x: Any, weight: Any, bias: Any, channels: int, groups: int) -> None:
@@ -144,23 +134,49 @@ def conv2d(
 
     Parameters
     ----------
-    x : ``(N, C, H, W)`` (``data_format="NCHW"``) or ``(N, H, W, C)`` (``"NHWC"``),
-        real floating.
-    weight : ``(O, C / groups, kh, kw)`` whatever ``data_format``, the dtype of ``x``.
-    bias : optional ``(O,)``, the dtype of ``x``.
-    stride, dilation : an int or an ``(h, w)`` pair, each at least 1.
-    padding : an int or ``(h, w)`` pair (both sides), explicit
+    x : array
+        ``(N, C, H, W)`` (``data_format="NCHW"``) or ``(N, H, W, C)`` (``"NHWC"``), real
+        floating.
+    weight : array
+        ``(O, C / groups, kh, kw)`` whatever ``data_format``, the dtype of ``x``.
+    bias : array, optional
+        ``(O,)``, the dtype of ``x``, added to every output position.
+    stride, dilation : int or (int, int), default 1
+        One value for both spatial axes or an ``(h, w)`` pair, each at least 1.
+    padding : int, (int, int), ((int, int), (int, int)) or {"valid", "same"}, default 0
+        Zeros on both sides of each axis (an int or an ``(h, w)`` pair), explicit
         ``((top, bottom), (left, right))``, ``"valid"`` (none) or ``"same"``: JAX's SAME
         rule, ``ceil(H / s)`` outputs, the odd element of the total padding at the end
         (torch's ``"same"`` for stride 1, and defined for any stride here).
-    groups : input and output channels split into this many independent groups;
+    groups : int, default 1
+        Input and output channels split into this many independent groups;
         ``groups = C`` with ``O = k C`` is a depthwise convolution.
-    data_format : layout of ``x`` and of the result.
+    data_format : {"NCHW", "NHWC"}, default "NCHW"
+        Layout of ``x`` and of the result.
 
-    Returns ``(N, O, Ho, Wo)`` (or ``(N, Ho, Wo, O)``) of ``x``'s dtype, with
-    ``Ho = (H + top + bottom - d_h (kh - 1) - 1) // s_h + 1``.
+    Returns
+    -------
+    array
+        ``(N, O, Ho, Wo)`` (or ``(N, Ho, Wo, O)``) of ``x``'s dtype, with
+        ``Ho = (H + top + bottom - d_h (kh - 1) - 1) // s_h + 1`` (likewise ``Wo``).
+
+    Raises
+    ------
+    TypeError
+        When ``x`` is not real floating, ``weight`` or ``bias`` has another dtype, or
+        ``stride``, ``dilation``, ``padding`` or ``groups`` is not an int (or pair).
+    ValueError
+        When ``x`` or ``weight`` is not 4-D, the channels do not match ``weight`` and
+        ``groups``, ``bias`` is not ``(O,)``, a stride, dilation or ``groups`` is below 1,
+        a padding is negative or an unknown string, ``data_format`` is unknown, or the
+        dilated kernel is larger than the padded input.
+
+    Examples
+    --------
+    A 2 x 2 kernel of ones with stride 2 sums each non-overlapping 2 x 2 block:
 
     >>> import array_api_strict as xp
+    >>> from xpops import conv2d
     >>> x = xp.reshape(xp.arange(16.0), (1, 1, 4, 4))
     >>> conv2d(x, xp.ones((1, 1, 2, 2)), stride=2)
     Array([[[[10., 18.],
@@ -175,9 +191,9 @@ def conv2d(
     check_data_format(data_format)
     check_4d(x, "x", f"({', '.join(data_format)})")
     check_4d(weight, "weight", "(out_channels, in_channels // groups, kh, kw)")
-    stride = pair(stride, "stride", minimum=1)
-    dilation = pair(dilation, "dilation", minimum=1)
-    groups = _check_groups(groups)
+    stride = check_count_pair(stride, "stride", minimum=1)
+    dilation = check_count_pair(dilation, "dilation", minimum=1)
+    groups = check_count(groups, "groups", minimum=1)
     axes = spatial_axes(data_format)
     channel_axis = 1 if data_format == "NCHW" else 3
     _check_channels(x, weight, bias, x.shape[channel_axis], groups)

@@ -22,8 +22,8 @@ from .._lib.inputs import array_op
 from .._lib.jax_eager import run_compiled
 from .._lib.namespace import array_namespace, can_mutate, device
 from .._lib.native import native_torch
-from .._lib.validation import check_real_floating
-from .._lib.windows import Pair, pad2d, pair, pooled_size, window_views
+from .._lib.validation import check_count_pair, check_real_floating
+from .._lib.windows import Pair, pad2d, pooled_size, window_views
 from .activations import sigmoid
 from .convolution import check_4d, check_data_format, spatial_axes
 
@@ -54,10 +54,12 @@ class _Windows:
         self, x: Any, axes: Pair, kernel_size: Any, stride: Any, padding: Any,
         dilation: Any, ceil_mode: Any,
     ) -> None:
-        self.kernel = pair(kernel_size, "kernel_size", minimum=1)
-        self.stride = self.kernel if stride is None else pair(stride, "stride", minimum=1)
-        self.padding = pair(padding, "padding", minimum=0)
-        self.dilation = pair(dilation, "dilation", minimum=1)
+        self.kernel = check_count_pair(kernel_size, "kernel_size", minimum=1)
+        self.stride = (
+            self.kernel if stride is None else check_count_pair(stride, "stride", minimum=1)
+        )
+        self.padding = check_count_pair(padding, "padding")
+        self.dilation = check_count_pair(dilation, "dilation", minimum=1)
         if not isinstance(ceil_mode, bool):
             msg = f"`ceil_mode` must be a bool, got {ceil_mode!r}"
             raise TypeError(msg)
@@ -134,21 +136,49 @@ def max_pool2d(
 
     Parameters
     ----------
-    x : ``(N, C, H, W)`` or, with ``data_format="NHWC"``, ``(N, H, W, C)``; real
+    x : array
+        ``(N, C, H, W)`` or, with ``data_format="NHWC"``, ``(N, H, W, C)``; real
         floating.
-    kernel_size, stride, padding, dilation : an int or an ``(h, w)`` pair; ``stride``
-        defaults to ``kernel_size``; ``padding`` (both sides, -inf) is at most half the
-        kernel.
-    ceil_mode : ceil instead of floor division for the output size; a window must
-        still start inside the input or the left padding.
+    kernel_size : int or (int, int)
+        Window size, one value for both spatial axes or an ``(h, w)`` pair, at least 1.
+    stride : int or (int, int), optional
+        Step between windows, at least 1; defaults to ``kernel_size``.
+    padding : int or (int, int), default 0
+        -inf added on both sides of each axis, at most half the kernel.
+    dilation : int or (int, int), default 1
+        Spacing between the elements of a window, at least 1.
+    ceil_mode : bool, default False
+        Ceil instead of floor division for the output size; a window must still start
+        inside the input or the left padding.
+    data_format : {"NCHW", "NHWC"}, default "NCHW"
+        Layout of ``x`` and of the result.
 
-    Returns an array of ``x``'s dtype with ``Ho = (H + 2 p - d (k - 1) - 1) // s + 1``
-    (floor or ceil). NaN in a window gives NaN. Subgradient at ties: torch's kernel sends
-    the gradient to the first maximal element of the window (row-major); the pure path
-    differentiates ``maximum``, which splits it between tied elements.
+    Returns
+    -------
+    array
+        ``x``'s layout and dtype, with ``Ho = (H + 2 p - d (k - 1) - 1) // s + 1`` (floor
+        or ceil) and likewise ``Wo``. NaN in a window gives NaN. Subgradient at ties:
+        torch's kernel sends the gradient to the first maximal element of the window
+        (row-major); the pure path differentiates ``maximum``, which splits it between
+        tied elements.
 
+    Raises
+    ------
+    TypeError
+        When ``x`` is not real floating, a size is not an int or a pair of ints, or
+        ``ceil_mode`` is not a bool.
+    ValueError
+        When ``x`` is not 4-D, ``data_format`` is unknown, a kernel, stride or dilation
+        is below 1, the padding is negative or over half the kernel, or no window fits.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
+    >>> from xpops import max_pool2d
     >>> x = xp.reshape(xp.arange(16.0), (1, 1, 4, 4))
+    >>> max_pool2d(x, 2)
+    Array([[[[ 5.,  7.],
+             [13., 15.]]]], dtype=array_api_strict.float64)
     >>> max_pool2d(x, 3, stride=2, padding=1)
     Array([[[[ 5.,  7.],
              [13., 15.]]]], dtype=array_api_strict.float64)
@@ -197,9 +227,47 @@ def avg_pool2d(
     the padded input (``count_include_pad=True``) or inside the input itself; positions
     of a ``ceil_mode`` window beyond the right padding never count.
 
-    Parameters are those of :func:`max_pool2d` without ``dilation``.
+    Parameters
+    ----------
+    x : array
+        ``(N, C, H, W)`` or, with ``data_format="NHWC"``, ``(N, H, W, C)``; real
+        floating.
+    kernel_size : int or (int, int)
+        Window size, one value for both spatial axes or an ``(h, w)`` pair, at least 1.
+    stride : int or (int, int), optional
+        Step between windows, at least 1; defaults to ``kernel_size``.
+    padding : int or (int, int), default 0
+        Zeros added on both sides of each axis, at most half the kernel.
+    ceil_mode : bool, default False
+        Ceil instead of floor division for the output size; a window must still start
+        inside the input or the left padding.
+    count_include_pad : bool, default True
+        Divide by the window positions inside the padded input rather than the input.
+    data_format : {"NCHW", "NHWC"}, default "NCHW"
+        Layout of ``x`` and of the result.
+
+    Returns
+    -------
+    array
+        ``x``'s layout and dtype, with the output sizes of :func:`max_pool2d` at
+        dilation 1.
+
+    Raises
+    ------
+    TypeError
+        When ``x`` is not real floating, a size is not an int or a pair of ints, or
+        ``ceil_mode`` or ``count_include_pad`` is not a bool.
+    ValueError
+        When ``x`` is not 4-D, ``data_format`` is unknown, a kernel or stride is below 1,
+        the padding is negative or over half the kernel, or no window fits.
+
+    Examples
+    --------
+    With ``ceil_mode`` the last window of a 3 x 3 input holds one row or column and is
+    divided by what it holds:
 
     >>> import array_api_strict as xp
+    >>> from xpops import avg_pool2d
     >>> x = xp.reshape(xp.arange(9.0), (1, 1, 3, 3))
     >>> avg_pool2d(x, 2, ceil_mode=True)
     Array([[[[2. , 3.5],
@@ -241,7 +309,7 @@ def _output_size(output_size: Any, size: Pair) -> Pair:
     values = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
     if len(values) == 2:
         values = tuple(n if v is None else v for v, n in zip(values, size, strict=True))
-    return pair(values, "output_size", minimum=1)
+    return check_count_pair(values, "output_size", minimum=1)
 
 
 def _bins(xp: Any, size: int, out: int, dtype: Any, dev: Any) -> Any:
@@ -267,11 +335,33 @@ def adaptive_avg_pool2d(x: Any, /, output_size: Any, *, data_format: str = "NCHW
 
     Parameters
     ----------
-    x : 4-D in ``data_format``, real floating, with non-empty spatial axes.
-    output_size : an int or an ``(oh, ow)`` pair, each at least 1; ``None`` in the pair
-        keeps that input size.
+    x : array
+        4-D in ``data_format``, real floating, with non-empty spatial axes.
+    output_size : int or (int or None, int or None)
+        ``(oh, ow)``, or one value for both, each at least 1; ``None`` in the pair keeps
+        that input size.
+    data_format : {"NCHW", "NHWC"}, default "NCHW"
+        Layout of ``x`` and of the result.
+
+    Returns
+    -------
+    array
+        ``(N, C, oh, ow)`` (or ``(N, oh, ow, C)``) of ``x``'s dtype.
+
+    Raises
+    ------
+    TypeError
+        When ``x`` is not real floating or ``output_size`` is not an int or a pair.
+    ValueError
+        When ``x`` is not 4-D or has an empty spatial axis, ``data_format`` is unknown,
+        or an output size is below 1.
+
+    Examples
+    --------
+    Five columns into three bins: ``[0, 2)``, ``[1, 4)`` and ``[3, 5)``.
 
     >>> import array_api_strict as xp
+    >>> from xpops import adaptive_avg_pool2d
     >>> adaptive_avg_pool2d(xp.reshape(xp.arange(5.0), (1, 1, 1, 5)), (1, 3))
     Array([[[[0.5, 2. , 3.5]]]], dtype=array_api_strict.float64)
     """
@@ -299,10 +389,34 @@ def _adaptive_avg_pool(x: Any, xp: Any, size: Pair, out: Pair, data_format: str)
 
 @array_op("x")
 def global_avg_pool2d(x: Any, /, *, data_format: str = "NCHW", keepdims: bool = False) -> Any:
-    """Mean over the spatial axes: ``(N, C)``, or ``(N, C, 1, 1)`` / ``(N, 1, 1, C)``
-    with ``keepdims``. Empty spatial axes give NaN (a mean of nothing).
+    """Mean over the spatial axes of a 4-D array.
 
+    Parameters
+    ----------
+    x : array
+        4-D in ``data_format``, real floating.
+    data_format : {"NCHW", "NHWC"}, default "NCHW"
+        Layout of ``x``.
+    keepdims : bool, default False
+        Keep the spatial axes as size 1.
+
+    Returns
+    -------
+    array
+        ``(N, C)``, or ``(N, C, 1, 1)`` / ``(N, 1, 1, C)`` with ``keepdims``, of ``x``'s
+        dtype. Empty spatial axes give NaN (a mean of nothing).
+
+    Raises
+    ------
+    TypeError
+        When ``x`` is not real floating or ``keepdims`` is not a bool.
+    ValueError
+        When ``x`` is not 4-D or ``data_format`` is unknown.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
+    >>> from xpops import global_avg_pool2d
     >>> global_avg_pool2d(xp.reshape(xp.arange(8.0), (1, 2, 2, 2)))
     Array([[1.5, 5.5]], dtype=array_api_strict.float64)
     """
@@ -365,16 +479,36 @@ def squeeze_excitation(x: Any, params: Mapping[str, Any], /, *,
 
     Parameters
     ----------
-    x : 4-D in ``data_format`` with C channels, real floating.
-    params : ``fc1_weight`` ``(C // r, C)``, ``fc1_bias`` ``(C // r,)``, ``fc2_weight``
-        ``(C, C // r)``, ``fc2_bias`` ``(C,)``: the orientation of ``torch.nn.Linear``,
-        so a torch SE module's ``fc1`` / ``fc2`` state maps over unchanged. The dtype of
-        ``x``.
+    x : array
+        4-D in ``data_format`` with C channels, real floating.
+    params : mapping of str to array
+        ``fc1_weight`` ``(C // r, C)``, ``fc1_bias`` ``(C // r,)``, ``fc2_weight``
+        ``(C, C // r)``, ``fc2_bias`` ``(C,)``, each of ``x``'s dtype: the orientation of
+        ``torch.nn.Linear``, so a torch SE module's ``fc1`` / ``fc2`` state maps over
+        unchanged.
+    data_format : {"NCHW", "NHWC"}, default "NCHW"
+        Layout of ``x`` and of the result.
 
-    Returns an array of ``x``'s shape and dtype. ``relu`` has derivative 0 at 0, as
-    torch's.
+    Returns
+    -------
+    array
+        ``x``'s shape and dtype. ``relu`` has derivative 0 at 0, as torch's.
+
+    Raises
+    ------
+    TypeError
+        When ``x`` is not real floating, ``params`` is not a mapping, or an entry is not
+        an array of ``x``'s dtype.
+    ValueError
+        When ``x`` is not 4-D, ``data_format`` is unknown, a key is missing, or an entry
+        has the wrong shape for the channels of ``x``.
+
+    Examples
+    --------
+    With a zero second layer every gate is ``sigmoid(0) = 0.5``:
 
     >>> import array_api_strict as xp
+    >>> from xpops import squeeze_excitation
     >>> p = {"fc1_weight": xp.ones((1, 2)), "fc1_bias": xp.zeros(1),
     ...      "fc2_weight": xp.zeros((2, 1)), "fc2_bias": xp.zeros(2)}
     >>> squeeze_excitation(xp.ones((1, 2, 1, 1)), p)

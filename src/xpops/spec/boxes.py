@@ -442,7 +442,7 @@ def _invalid_box_args(pairwise: bool) -> tuple[InvalidCase, ...]:
         InvalidCase("bool boxes", Case((np.ones((2, 4), bool), other)), TypeError, "boxes1"),
         InvalidCase("unknown fmt", Case((_TWO, other), {"fmt": "xyxy2"}), ValueError, "fmt"),
         InvalidCase("offset 2", Case((_TWO, other), {"offset": 2}), ValueError, "offset"),
-        InvalidCase("offset True", Case((_TWO, other), {"offset": True}), ValueError,
+        InvalidCase("offset True", Case((_TWO, other), {"offset": True}), TypeError,
                     "offset"),
         InvalidCase("inverted boxes1", Case((_INVERTED, other)), ValueError, "boxes1",
                     needs_values=True),
