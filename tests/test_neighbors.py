@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import contextlib
-import doctest
 import gzip
 import tracemalloc
 from pathlib import Path
@@ -31,7 +30,6 @@ from xpops._lib.primitives import (
     set_masked,
     set_pairs,
 )
-from xpops.impl import neighbors
 
 
 def _data_dir() -> Path | None:
@@ -62,11 +60,6 @@ def _skip_repeats(backend) -> None:
 def _exact(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a, b = a.astype(np.float64), b.astype(np.float64)
     return np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1))
-
-
-def test_docstring_examples():
-    failures, tried = doctest.testmod(neighbors, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert tried > 0 and failures == 0
 
 
 # ------------------------------------------------------------------------ accuracy
@@ -287,20 +280,75 @@ def test_num_classes_is_required_under_jit():
     np.testing.assert_array_equal(np.asarray(got), [1, 1, 1])
 
 
+def test_checks_name_the_parameter_and_the_bad_value():
+    train, query = np.zeros((4, 2)), np.ones((2, 2))
+    with pytest.raises(ValueError, match=r"`y_train` holds labels outside \[0, 3\): first "
+                       r"bad value 7 at index 2"):
+        xpops.knn_predict(train, np.array([0, 1, 7, -2]), query, num_classes=3)
+    with pytest.raises(ValueError, match=r"`y_train` holds labels outside \[0, inf\): first "
+                       r"bad value -2 at index 0"):
+        xpops.knn_predict(train, np.array([-2, -1, -1, -3]), query)
+    with pytest.raises(ValueError, match=r"`k` must be in \[1, 4\], got 5"):
+        xpops.kneighbors(train, query, k=5)
+    with pytest.raises(ValueError, match=r"`chunk_size` must be >= 1, got 0"):
+        xpops.pairwise_distances(train, query, chunk_size=0)
+    with pytest.raises(TypeError, match=r"`chunk_size` must be an int or None, got 2.0"):
+        xpops.kneighbors(train, query, k=1, chunk_size=2.0)
+    with pytest.raises(ValueError, match=r"`num_folds` must be in \[2, 4\], got 5"):
+        xpops.knn_cross_validate(train, np.array([0, 1, 0, 1]), k_choices=(1,), num_folds=5)
+    with pytest.raises(TypeError, match=r"`k_choices\[1\]` must be an int, got 2.5"):
+        xpops.best_k((1, 2.5), np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"`k_choices\[0\]` must be >= 1, got 0"):
+        xpops.best_k((0, 2), np.ones((2, 2)))
+
+
+def test_numpy_integers_are_counts():
+    rng = np.random.default_rng(6)
+    x, y = rng.normal(size=(12, 3)), rng.integers(0, 2, 12)
+    want = xpops.kneighbors(x, x[:3], k=2)
+    got = xpops.kneighbors(x, x[:3], k=np.int64(2), chunk_size=np.int32(1))
+    np.testing.assert_array_equal(got[1], want[1])
+    proba = xpops.knn_predict_proba(x, y, x[:3], k=np.int8(3), num_classes=np.int64(2))
+    assert proba.shape == (3, 2)
+    acc = xpops.knn_cross_validate(x, y, k_choices=(np.int64(1), 3), num_folds=np.int16(3))
+    np.testing.assert_array_equal(
+        acc, xpops.knn_cross_validate(x, y, k_choices=(1, 3), num_folds=3))
+    assert int(xpops.best_k((np.int64(3), 1), acc[::-1])) in (1, 3)
+
+
 # ------------------------------------------------------------- cross-validation
 
 
-def test_folds_are_array_split_not_torch_chunk():
-    n, folds = 11, 4
-    bounds = neighbors._fold_bounds(n, folds)
-    assert [np.arange(s, e).tolist() for s, e in bounds] == [
-        f.tolist() for f in np.array_split(np.arange(n), folds)
-    ]
-    torch = pytest.importorskip("torch")
-    assert [len(c) for c in torch.chunk(torch.arange(n), folds)] == [3, 3, 3, 2]
-    assert [e - s for s, e in bounds] == [3, 3, 3, 2]
-    assert [len(c) for c in torch.chunk(torch.arange(10), 4)] == [3, 3, 3, 1]
-    assert [e - s for s, e in neighbors._fold_bounds(10, 4)] == [3, 3, 2, 2]
+def _numpy_cross_validate(x, y, k_choices, folds):
+    """Brute-force k-NN cross-validation over the given folds (index arrays): float64
+    distances, a stable sort (ties in training order), votes by ``bincount``, tied votes
+    to the smallest label."""
+    n, classes = len(x), int(y.max()) + 1
+    out = np.zeros((len(k_choices), len(folds)))
+    for j, fold in enumerate(folds):
+        train = np.setdiff1d(np.arange(n), fold)  # ascending: training order
+        d = np.sqrt(((x[fold, None, :] - x[None, train, :]) ** 2).sum(-1))
+        nearest = y[train][np.argsort(d, axis=1, kind="stable")]
+        for i, k in enumerate(k_choices):
+            votes = np.stack([np.bincount(row[:k], minlength=classes) for row in nearest])
+            out[i, j] = np.mean(votes.argmax(axis=1) == y[fold])
+    return out
+
+
+@pytest.mark.parametrize("n", [10, 11])
+def test_folds_are_array_split_not_torch_chunk(n):
+    """Against a NumPy brute force on ``numpy.array_split`` folds: 10 samples in 4 folds
+    make folds of 3, 3, 2, 2 (``torch.chunk`` would make 3, 3, 3, 1), 11 make 3, 3, 3, 2;
+    integer points, so that exact ties in distance and in votes are exercised."""
+    rng = np.random.default_rng(n)
+    x, y = rng.integers(0, 4, size=(n, 3)).astype(np.float64), rng.integers(0, 3, n)
+    ks = (1, 2, 3, 5)
+    got = xpops.knn_cross_validate(x, y, k_choices=ks, num_folds=4)
+    want = _numpy_cross_validate(x, y, ks, np.array_split(np.arange(n), 4))
+    np.testing.assert_array_equal(got, want)
+    if n == 10:  # the data tell torch.chunk's folds apart
+        chunks = [np.arange(s, min(s + 3, n)) for s in range(0, n, 3)]
+        assert not np.array_equal(want, _numpy_cross_validate(x, y, ks, chunks))
 
 
 def test_cross_validate_equals_sklearn_on_digits(digits_split):

@@ -9,7 +9,7 @@ from typing import Any
 
 import array_api_compat
 
-from .namespace import is_concrete
+from .namespace import index_device, is_concrete
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -165,6 +165,8 @@ def check_label_range(
         bad = bad & (x != ignore_index)
     if not concrete_true(xp.any(bad)):
         return
+    if (elsewhere := index_device(xp, x)) is not None:  # argmax gives int64 (no_x64)
+        bad, x = xp.asarray(bad, device=elsewhere), xp.asarray(x, device=elsewhere)
     flat_bad = xp.reshape(bad, (-1,))
     first = int(xp.argmax(xp.astype(flat_bad, xp.int8)))
     value = int(xp.reshape(x, (-1,))[first])
