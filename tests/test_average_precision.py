@@ -215,3 +215,45 @@ def test_jax_eager_helpers(backend):
         assert jax_eager.host_arrays(x) is None
         out = jax_eager.run_compiled(lambda a, xp_: xp_.max(a), (x,), xp)
         assert float(backend.to_numpy(out)) == 1
+
+
+def test_compute_elsewhere_brings_results_home(backend):
+    """The one helper behind every host or default-device round trip: results come back
+    in the caller's library and device, integers in its default integer dtype, the
+    structure (tuples, dataclasses, None, plain values) kept."""
+    from dataclasses import dataclass
+
+    from xpops._lib.elsewhere import compute_elsewhere
+    from xpops._lib.namespace import device
+
+    @dataclass(frozen=True)
+    class Pair:
+        values: object
+        label: str
+
+    x = backend.asarray(np.array([0.5, 0.25, 1.0]), backend.float_dtypes[0])
+    moved = []  # per call: whether the work ran in another library or on another device
+
+    def work(xq, a, nothing, pair):
+        moved.append(xq is not backend.xp or device(a) != device(x))
+        assert nothing is None and pair.label == "kept"
+        order = xq.argsort(a, stable=True)  # int64 where the work runs
+        return Pair((xq.take(a, order), order), "kept"), None
+
+    pair, nothing = compute_elsewhere(backend.xp, work, x, None, Pair(x, "kept"))
+    assert nothing is None and pair.label == "kept"
+    values, order = pair.values
+    for out in (values, order):
+        assert backend.same_device(out)
+        assert type(out) is type(x)
+    assert backend.dtype_name(values) == backend.dtype_name(x)
+    assert backend.dtype_name(order) == backend.int_dtype
+    np.testing.assert_array_equal(backend.to_numpy(order), [1, 0, 2])
+    is_jax = backend.library == "jax"
+    no_x64 = backend.name.endswith("no_x64")
+    assert moved[-1] == (is_jax or no_x64)
+    with natives_disabled():  # the host copies are a native shortcut; the device move is not
+        compute_elsewhere(backend.xp, work, x, None, Pair(x, "kept"))
+    assert moved[-1] == no_x64
+    compute_elsewhere(backend.xp, work, x, None, Pair(x, "kept"), jax_on_host=False)
+    assert moved[-1] == no_x64

@@ -355,6 +355,9 @@ BAD = {
                                           "average": "micro"}), TypeError, "preds"),
     "ignore_index float": (lambda: ((_P, _T), {"ignore_index": 1.5}), TypeError,
                            "ignore_index"),
+    # NaN would compare False with every score: all predictions silently negative
+    "threshold NaN": (lambda: ((_P.astype(float) / 2, _T), {"threshold": float("nan")}),
+                      ValueError, "`threshold` must not be NaN"),
 }
 
 
@@ -376,7 +379,8 @@ def test_bad_input_raises(backend, name):
 
 
 def test_bad_input_is_named_with_its_value():
-    with pytest.raises(ValueError, match=r"outside \[0, 3\): found values in \[-4, 7\]"):
+    with pytest.raises(ValueError,
+                       match=r"`target` holds labels outside \[0, 3\): first bad value 7 at"):
         xpops.confusion_matrix(np.array([0, 1, 2, 1]), np.array([7, 1, -4, 0]), num_classes=3)
     with pytest.raises(ValueError, match=r"target.shape=\(2,\) and preds.shape=\(3,\)"):
         xpops.confusion_matrix(_P, np.array([0, 1]), num_classes=2)

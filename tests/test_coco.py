@@ -16,7 +16,8 @@ from xpops._lib.native import natives_disabled
 from xpops._lib.scans import reverse_cumulative_max
 from xpops._lib.segments import segment_max
 from xpops.cli import main
-from xpops.impl.coco import DEFAULT_IOU_THRESHOLDS, DEFAULT_RECALL_THRESHOLDS, coco_evaluate
+from xpops.impl.detection.coco import coco_evaluate
+from xpops.impl.detection.inputs import DEFAULT_IOU_THRESHOLDS, DEFAULT_RECALL_THRESHOLDS
 from xpops.io import CocoFormatError, evaluate_coco_files, read_coco_ground_truth
 from xpops.io.coco import read_coco_detections
 from xpops.spec.coco import _ARGS, coco_arrays, coco_evaluate_oracle, run_cocoeval
@@ -317,10 +318,61 @@ def test_malformed_results_name_file_and_field(tmp_path):
 
 def test_matching_in_small_chunks(monkeypatch):
     """Steps split into slot chunks (bounded temporaries) give the same result."""
-    import xpops.impl.coco as impl
+    import xpops.impl.detection.matching as impl
 
     data, args = _generated(8)
     opts = _options(data, {})
     whole = _arrays(coco_evaluate(*args, **opts))
     monkeypatch.setattr(impl, "_STEP_ELEMENTS", 64)
     _assert_same(_arrays(coco_evaluate(*args, **opts)), whole, tol=0)
+
+
+def test_an_iou_kind_is_one_module_and_one_registration():
+    """The matcher, accumulation and summary never know what is compared: a kind of
+    intervals on a line, ``(start, length)`` rows registered next to ``"bbox"``, gives
+    exactly the answer of boxes one unit high, ``(start, 0, length, 1)``."""
+    import array_api_compat.numpy as xp
+
+    from xpops.impl.detection import coco as impl_coco
+    from xpops.impl.detection import iou as impl_iou
+    from xpops.impl.detection.inputs import coco_params
+
+    def prepare(xq, det, gt, *, with_dtypes):
+        def side(rows):
+            rows = xq.astype(rows, xq.result_type(det.dtype, gt.dtype, *with_dtypes))
+            start, length = rows[:, 0], rows[:, 1]
+            return impl_iou.Geometry(rows=(start, start + length, length), area=length)
+
+        return side(det), side(gt)
+
+    def iou(xq, det_rows, gt_rows, crowd):
+        (d_start, d_end, d_len), (g_start, g_end, g_len) = det_rows, gt_rows
+        inter = xq.clip(xq.minimum(d_end[:, None], g_end)
+                        - xq.maximum(d_start[:, None], g_start), min=0)
+        union = xq.where(crowd, d_len[:, None], d_len[:, None] + g_len - inter)
+        return inter / xq.where(union > 0, union, xq.ones_like(union))
+
+    data, args = _generated(31)
+    det_boxes, gt_boxes = (np.stack([b[:, 0], 0 * b[:, 0], b[:, 2], 0 * b[:, 0] + 1], axis=1)
+                           for b in (args[0], args[4]))
+    args[0], args[4] = det_boxes, gt_boxes
+    opts = _options(data, {})
+    want = _arrays(coco_evaluate(*args, **opts))
+
+    kind = impl_iou.register_iou_kind(impl_iou.IouKind("interval", prepare=prepare, iou=iou))
+    try:
+        assert impl_iou.iou_kind("interval") is kind
+        with pytest.raises(ValueError, match="interval"):
+            impl_iou.register_iou_kind(kind)
+        det, gt = kind.prepare(xp, det_boxes[:, [0, 2]], gt_boxes[:, [0, 2]],
+                               with_dtypes=(xp.float64,))
+        got = impl_coco._evaluate(
+            xp, det, gt, args[1], (args[2], args[3], args[5], args[6]), data["gt_iscrowd"],
+            data["gt_area"], None, None, kind=kind,
+            params=coco_params(None, None, (1, 10, 100), None, True),
+        )
+    finally:
+        impl_iou._KINDS.pop("interval")
+    _assert_same(_arrays(got), want, tol=0)
+    with pytest.raises(ValueError, match="iou_type"):
+        impl_iou.iou_kind("interval")

@@ -129,7 +129,7 @@ def test_best_is_the_maximum_of_the_curve(backend, rng):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_issue_example(backend, dtype):
+def test_eleven_scores_example(backend, dtype):
     if dtype not in backend.float_dtypes:
         pytest.skip(f"{backend.name} has no {dtype}")
     s, t = backend.asarray(SCORES, dtype), backend.asarray(TARGET)

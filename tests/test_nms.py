@@ -7,12 +7,17 @@ the spec's float64 oracle, and ``jax.jit`` for ``nms_padded``. torchvision needs
 
 The phases of the algorithm are exercised on every backend: few survivors (clustered
 boxes, blocked phase only) and most survivors (uniform boxes, where the pair sweep takes
-over once there are more than ``_SPARSE_MIN`` candidates left); phase 0 (top blocks and
-grid-cell kills, before any full sort) with its thresholds lowered, so that small inputs
-reach it, hand over to the sorted phases and split pairs into several chunks.
+over once there are more than ``sparse_min`` candidates left); phase 0 (top blocks and
+grid-cell kills, before any full sort) with a ``GreedyTuning`` of small sizes passed to
+the engine, so that small inputs reach it, hand over to the sorted phases and split
+pairs into several chunks. A profile hook records which phases ran; the engine itself
+runs unchanged.
 """
 
 from __future__ import annotations
+
+import contextlib
+import sys
 
 import numpy as np
 import pytest
@@ -21,8 +26,11 @@ from hypothesis import strategies as st
 
 import xpops
 from xpops._lib.control import while_loop
+from xpops._lib.elsewhere import compute_elsewhere
 from xpops._lib.indexing import take_nonnegative
+from xpops._lib.namespace import array_namespace
 from xpops.impl import nms_greedy as greedy
+from xpops.impl.nms_greedy import DEFAULT_TUNING, GreedyTuning
 from xpops.spec.nms import (
     batched_nms_oracle,
     classic_numpy_nms,
@@ -58,6 +66,39 @@ def _np(backend, out):
     return backend.to_numpy(out)
 
 
+def _engine(backend, boxes, scores, t, tuning, *, labels=None, dtype=None, offset=0,
+            score_threshold=None, max_output_size=None):
+    """The greedy engine with ``tuning``, run where ``xpops.nms`` runs it (NumPy copies
+    of eager JAX arrays, strict's default device for its ``no_x64`` device)."""
+    dtype = dtype or backend.float_dtypes[-1]
+    args = (backend.asarray(boxes, dtype), backend.asarray(scores, dtype),
+            None if labels is None else backend.asarray(labels))
+
+    def run(xp, b, s, lab):
+        return greedy.greedy_nms(xp, b, s, lab, t, score_threshold, max_output_size, offset,
+                                 tuning=tuning)
+
+    return _np(backend, compute_elsewhere(array_namespace(args[0]), run, *args))
+
+
+@contextlib.contextmanager
+def _phases_run():
+    """The names of the engine's functions called inside the block, in call order."""
+    ran: list[str] = []
+    engine = greedy.__file__
+
+    def hook(frame, event, arg):
+        if event == "call" and frame.f_code.co_filename == engine:
+            ran.append(frame.f_code.co_name)
+
+    previous = sys.getprofile()
+    sys.setprofile(hook)
+    try:
+        yield ran
+    finally:
+        sys.setprofile(previous)
+
+
 # ------------------------------------------------------------- every backend, both phases
 
 
@@ -75,50 +116,39 @@ def test_nms_equals_classic_numpy_loop(backend, layout, offset):
     np.testing.assert_array_equal(_np(backend, got), want)
 
 
-def test_blocked_and_sparse_phases_agree(backend, monkeypatch):
+def test_blocked_and_sparse_phases_agree(backend):
     boxes, scores = uniform(np.random.default_rng(3), 150, span=500.0)
     scores = np.round(scores * 8) / 8  # many ties: the stable order must hold in both
     labels = np.random.default_rng(4).integers(0, 3, 150)
-    args = (backend.asarray(boxes), backend.asarray(scores))
-    monkeypatch.setattr(greedy, "_FIRST_BLOCK", 8)
-    monkeypatch.setattr(greedy, "_SPARSE_MIN", 16)  # the sweep takes over early
-    monkeypatch.setattr(greedy, "_PAIR_CHUNK", 64)  # in several chunks
-    sweeps = []
-    sparse = greedy._sparse_greedy
-    monkeypatch.setattr(greedy, "_sparse_greedy", lambda *a: sweeps.append(1) or sparse(*a))
-    both = xpops.nms(*args, 0.5), xpops.batched_nms(*args, backend.asarray(labels), 0.5)
-    assert len(sweeps) == 2
-    monkeypatch.setattr(greedy, "_SPARSE_MIN", 10**9)  # blocked phase only
-    blocked = xpops.nms(*args, 0.5), xpops.batched_nms(*args, backend.asarray(labels), 0.5)
-    for a, b in zip(both, blocked, strict=True):
-        np.testing.assert_array_equal(_np(backend, a), _np(backend, b))
-    rounded = backend.to_numpy(args[0]).astype(np.float64)
-    np.testing.assert_array_equal(_np(backend, both[0]), nms_oracle(rounded, scores, 0.5))
-    np.testing.assert_array_equal(_np(backend, both[1]),
+    # the sweep takes over early, in several chunks of pairs
+    sweep = GreedyTuning(first_block=8, sparse_min=16, pair_chunk=64)
+    blocks_only = GreedyTuning(first_block=8, sparse_min=10**9)
+    results = []
+    for tuning in (sweep, blocks_only):
+        with _phases_run() as ran:
+            both = (_engine(backend, boxes, scores, 0.5, tuning),
+                    _engine(backend, boxes, scores, 0.5, tuning, labels=labels))
+        assert ran.count("_sparse_greedy") == (2 if tuning is sweep else 0)
+        results.append(both)
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_array_equal(a, b)
+    rounded = backend.to_numpy(backend.asarray(boxes, backend.float_dtypes[-1])).astype(np.float64)
+    np.testing.assert_array_equal(results[0][0], nms_oracle(rounded, scores, 0.5))
+    np.testing.assert_array_equal(results[0][1],
                                   batched_nms_oracle(rounded, scores, labels, 0.5))
 
 
-def _small_phase0(monkeypatch, backend, dense_pairs=0):
+def _small_phase0(dense_pairs=0):
     """Phase 0 (few survivors) on small inputs: low thresholds, small blocks, the grid
-    even for few pairs (for more than ``dense_pairs``); records which paths ran."""
-    monkeypatch.setattr(greedy, "_FEW_MIN", 32)
-    monkeypatch.setattr(greedy, "_FEW_BLOCK", 16)
-    monkeypatch.setattr(greedy, "_DENSE_PAIRS", dense_pairs)
-    ran = []
-    for name in ("_few_survivors", "_greedy"):
-        real = getattr(greedy, name)
-        monkeypatch.setattr(greedy, name,
-                            lambda *a, _r=real, _n=name, **k: ran.append(_n) or _r(*a, **k))
-    return ran
+    even for few pairs (for more than ``dense_pairs``)."""
+    return GreedyTuning(few_min=32, few_block=16, dense_pairs=dense_pairs)
 
 
 @pytest.mark.parametrize("offset", [0, 1])
 @pytest.mark.parametrize("shift", [0.0, 1e5], ids=["origin", "far"])
 @pytest.mark.parametrize("dense_pairs", [0, 1000], ids=["second-box", "all-kept"])
 @pytest.mark.parametrize("layout", [(6, 400.0), (12, 150.0)], ids=["apart", "crowded"])
-def test_few_survivors_phase_equals_classic_loop(
-    backend, monkeypatch, offset, shift, dense_pairs, layout
-):
+def test_few_survivors_phase_equals_classic_loop(backend, offset, shift, dense_pairs, layout):
     """Clustered boxes (few survive), phase 0 then the sorted phases for what is left,
     against the classic loop; also far from the origin (float32 cells of coordinates
     near 1e5) and with the pixel offset. Crowded clusters put candidates in cells that
@@ -126,18 +156,18 @@ def test_few_survivors_phase_equals_classic_loop(
     every kept box at once."""
     centres, span = layout
     boxes, scores = clustered(np.random.default_rng(11), 600, centres=centres, span=span)
-    ran = _small_phase0(monkeypatch, backend, dense_pairs)
-    dtype = backend.float_dtypes[-1]
-    rounded = backend.asarray(boxes + shift, dtype)
-    want = classic_numpy_nms(backend.to_numpy(rounded).astype(np.float64), scores, 0.5, offset)
-    got = xpops.nms(rounded, backend.asarray(scores, dtype), 0.5, offset=offset)
-    np.testing.assert_array_equal(_np(backend, got), want)
-    assert ran[0] == "_few_survivors"
+    rounded = backend.to_numpy(backend.asarray(boxes + shift, backend.float_dtypes[-1]))
+    want = classic_numpy_nms(rounded.astype(np.float64), scores, 0.5, offset)
+    with _phases_run() as ran:
+        got = _engine(backend, boxes + shift, scores, 0.5, _small_phase0(dense_pairs),
+                      offset=offset)
+    np.testing.assert_array_equal(got, want)
+    assert "_few_survivors" in ran
 
 
 @pytest.mark.parametrize("offset", [0, 1])
 @pytest.mark.parametrize("shift", [0.0, 1e5], ids=["origin", "far"])
-def test_few_survivors_phase_at_the_threshold_edge(backend, monkeypatch, offset, shift):
+def test_few_survivors_phase_at_the_threshold_edge(backend, offset, shift):
     """Phase 0 looks for a kept box's victims only in the cells an IoU above the
     threshold can reach (an overlap above ``threshold x width`` along each axis): boxes
     shifted to an IoU within a few float32 steps of each threshold, along x or y, keep
@@ -162,22 +192,22 @@ def test_few_survivors_phase_at_the_threshold_edge(backend, monkeypatch, offset,
     thresholds = (0.05, 0.3, 0.5, 0.7, 0.95, 1.0, 1.5)
     # the sorted phases (checked against torchvision) in float32, as phase 0 computes
     want = [_np(backend, xpops.nms(*args, t, offset=offset)) for t in thresholds]
-    ran = _small_phase0(monkeypatch, backend)
-    for t, expected in zip(thresholds, want, strict=True):
-        np.testing.assert_array_equal(_np(backend, xpops.nms(*args, t, offset=offset)),
-                                      expected)
-    assert ran[0] == "_few_survivors"
+    with _phases_run() as ran:
+        for t, expected in zip(thresholds, want, strict=True):
+            got = _engine(backend, boxes, scores, t, _small_phase0(), dtype="float32",
+                          offset=offset)
+            np.testing.assert_array_equal(got, expected)
+    assert "_few_survivors" in ran
 
 
 @pytest.mark.parametrize("offset", [0, 1])
-def test_grid_cells_reach_every_box_above_the_threshold(monkeypatch, offset):
+def test_grid_cells_reach_every_box_above_the_threshold(offset):
     """The cells a kept box searches (narrowed by the overlap ``t x width`` that an IoU
     above ``t`` needs along each axis) hold every box it suppresses. Tight case: slivers
     at the far end of a kept box, inside it, of relative width within a few float32
     steps of ``t`` (IoU = that width), on cells far finer than the slivers' spread
     (some of which lie outside)."""
-    monkeypatch.setattr(greedy, "_CELLS", 4096)
-    monkeypatch.setattr(greedy, "_CELL_DIVS", 4096)
+    fine = GreedyTuning(cells=4096, cell_divs=4096)
     rng = np.random.default_rng(15)
     for t in (0.05, 0.3, 0.5, 0.7, 0.95):
         c = greedy.strict_threshold(np, np.float32, t)
@@ -188,14 +218,14 @@ def test_grid_cells_reach_every_box_above_the_threshold(monkeypatch, offset):
             boxes = np.tile(np.array([100.0, 100.0, 100 + w, 100 + w]), (widths.size + 1, 1))
             boxes[1:, axis] = boxes[1:, axis + 2] - widths
             cols = greedy.box_columns(np, boxes.astype(np.float32), offset)
-            grid = greedy._Grid(np, cols, offset)
+            grid = greedy._Grid(np, cols, offset, fine)
             reached = grid.reach(np, cols[:, :1], c)[0, grid.keys] > 0
             above = greedy.column_iou(np, cols[:, :1], cols, offset) > c
             assert np.all(reached[above])
             assert 1 < np.sum(above) and np.sum(~reached) > 0  # the edge lies in there
 
 
-def test_few_survivors_phase_hands_over_mid_way(backend, monkeypatch):
+def test_few_survivors_phase_hands_over_mid_way(backend):
     """High scores on clusters, low ones on scattered boxes: phase 0 drops the clusters,
     then a block keeps most of its boxes and the sorted phases finish; ties in scores
     (stable order), score_threshold and max_output_size go through both."""
@@ -204,48 +234,50 @@ def test_few_survivors_phase_hands_over_mid_way(backend, monkeypatch):
     ub, us = uniform(rng, 200, span=400.0)
     boxes = np.concatenate([ub[:100], cb, ub[100:]])
     scores = np.round(np.concatenate([us[:100] / 2, 0.5 + cs / 2, us[100:] / 2]) * 64) / 64
-    ran = _small_phase0(monkeypatch, backend)
-    got = _np(backend, _run(backend, xpops.nms, boxes, scores, 0.5))
+    with _phases_run() as ran:
+        got = _engine(backend, boxes, scores, 0.5, _small_phase0())
     np.testing.assert_array_equal(got, nms_oracle(boxes, scores, 0.5))
-    assert ran[:2] == ["_few_survivors", "_greedy"]
+    assert "_few_survivors" in ran and "_greedy" in ran[ran.index("_few_survivors"):]
     for kwargs in ({"score_threshold": 0.25}, {"max_output_size": 7},
                    {"max_output_size": 40}):
-        got = _np(backend, _run(backend, xpops.nms, boxes, scores, 0.5, **kwargs))
+        with _phases_run() as ran:
+            got = _engine(backend, boxes, scores, 0.5, _small_phase0(), **kwargs)
         np.testing.assert_array_equal(got, nms_oracle(boxes, scores, 0.5, **kwargs))
+        assert "_few_survivors" in ran
 
 
-def test_few_survivors_phase_takes_infinite_scores(backend, monkeypatch):
+def test_few_survivors_phase_takes_infinite_scores(backend):
     """Scores of +-inf (and ties among them) pass through phase 0's sampled blocks: the
     result equals the sorted phases' (checked against torchvision)."""
     boxes, scores = clustered(np.random.default_rng(18), 600, centres=6, span=400.0)
     scores[::40], scores[1::53] = np.inf, -np.inf
     want = _np(backend, _run(backend, xpops.nms, boxes, scores, 0.5))
-    ran = _small_phase0(monkeypatch, backend)
-    got = _np(backend, _run(backend, xpops.nms, boxes, scores, 0.5))
+    with _phases_run() as ran:
+        got = _engine(backend, boxes, scores, 0.5, _small_phase0())
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(got, nms_oracle(boxes, scores, 0.5))
-    assert ran[0] == "_few_survivors"
+    assert "_few_survivors" in ran
 
 
-def test_few_survivors_phase_with_tied_scores(backend, monkeypatch):
+def test_few_survivors_phase_with_tied_scores(backend):
     """Scores tied in large groups crowd the sampled block threshold (phase 0 then takes
     an exact top-k): equal scores still go in input order."""
     boxes, _ = clustered(np.random.default_rng(19), 1200, centres=6, span=400.0)
     scores = np.repeat([0.9, 0.1], [800, 400])
-    ran = _small_phase0(monkeypatch, backend)
-    got = _np(backend, _run(backend, xpops.nms, boxes, scores, 0.5))
+    with _phases_run() as ran:
+        got = _engine(backend, boxes, scores, 0.5, _small_phase0())
     np.testing.assert_array_equal(got, nms_oracle(boxes, scores, 0.5))
-    assert ran[0] == "_few_survivors"
+    assert "_few_survivors" in ran
 
 
-def test_few_survivors_phase_skips_degenerate_boxes(backend, monkeypatch):
+def test_few_survivors_phase_skips_degenerate_boxes(backend):
     """Zero-area boxes need the guarded IoU: phase 0 stands aside, the result holds."""
     boxes, scores = clustered(np.random.default_rng(13), 200, centres=4, span=300.0)
     boxes[::7, 2] = boxes[::7, 0]  # zero width
-    ran = _small_phase0(monkeypatch, backend)
-    got = _np(backend, _run(backend, xpops.nms, boxes, scores, 0.5))
+    with _phases_run() as ran:
+        got = _engine(backend, boxes, scores, 0.5, _small_phase0())
     np.testing.assert_array_equal(got, nms_oracle(boxes, scores, 0.5))
-    assert "_few_survivors" not in ran
+    assert "_few_first" in ran and "_few_survivors" not in ran
 
 
 def test_equal_scores_are_taken_in_input_order(backend):
@@ -329,6 +361,35 @@ def test_named_cases():
         xpops.nms(a, np.array([0.9, np.nan]), 0.5)
     with pytest.raises(ValueError, match="inverted"):
         xpops.nms(a[:, [2, 1, 0, 3]], np.array([0.9, 0.8]), 0.5)
+
+
+def test_options_name_the_parameter_and_the_bad_value():
+    b, s = np.array([[0.0, 0, 10, 10], [1, 1, 11, 11]]), np.array([0.9, 0.8])
+    with pytest.raises(ValueError, match=r"`max_output_size` must be >= 0, got -1"):
+        xpops.nms(b, s, 0.5, max_output_size=-1)
+    with pytest.raises(TypeError, match=r"`max_output_size` must be an int or None, got 2.0"):
+        xpops.batched_nms(b, s, np.array([0, 1]), 0.5, max_output_size=2.0)
+    with pytest.raises(TypeError, match=r"`max_output_size` must be an int, got None"):
+        xpops.nms_padded(b, s, 0.5, max_output_size=None)
+    with pytest.raises(ValueError, match=r"`iou_threshold` must not be NaN, got nan"):
+        xpops.nms(b, s, float("nan"))
+    with pytest.raises(TypeError, match=r"`score_threshold` must be a real number, got 'x'"):
+        xpops.nms(b, s, 0.5, score_threshold="x")
+    with pytest.raises(ValueError, match=r"`sigma` must be > 0, got 0.0"):
+        xpops.soft_nms(b, s, sigma=0.0)
+    # NumPy scalars are real numbers and counts
+    got = xpops.nms(b, s, np.float32(0.7), max_output_size=np.int64(1))
+    np.testing.assert_array_equal(got, [0])
+
+
+def test_tuning_is_checked():
+    with pytest.raises(ValueError, match=r"`few_block` must be in \[1, 255\], got 256"):
+        GreedyTuning(few_block=256)
+    with pytest.raises(ValueError, match=r"`first_block` must be >= 1, got 0"):
+        GreedyTuning(first_block=0)
+    with pytest.raises(TypeError, match=r"`pair_chunk` must be an int, got 1.5"):
+        GreedyTuning(pair_chunk=1.5)
+    assert GreedyTuning() == DEFAULT_TUNING
 
 
 def test_threshold_compares_float32_iou_with_the_real_threshold():
@@ -452,10 +513,10 @@ def test_nms_equals_torchvision(layout, n, threshold):
 
 @pytest.mark.parametrize("threshold", [0.1, 0.5, 0.9])
 def test_few_survivors_phase_equals_torchvision(threshold):
-    """Clustered boxes past ``_FEW_MIN``: phase 0 (the grid-cell kills) runs, with its
+    """Clustered boxes past ``few_min``: phase 0 (the grid-cell kills) runs, with its
     default sizes, and agrees with torchvision index for index."""
     torch, torchvision = _tv()
-    n = 2 * greedy._FEW_MIN
+    n = 2 * DEFAULT_TUNING.few_min
     boxes, _ = clustered(np.random.default_rng(16), n)
     b = torch.asarray(boxes, dtype=torch.float32)
     s = torch.asarray(np.random.default_rng(17).permutation(n) / n, dtype=torch.float32)

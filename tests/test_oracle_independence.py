@@ -19,9 +19,10 @@ import pytest
 
 import xpops.spec
 from xpops.impl import boxes as impl_boxes
-from xpops.impl import coco as impl_coco
 from xpops.impl import linear as impl_linear
 from xpops.impl import neighbors as impl_neighbors
+from xpops.impl.detection import inputs as impl_coco
+from xpops.impl.detection import summary as impl_coco_summary
 from xpops.spec import SPECS
 from xpops.spec import boxes as spec_boxes
 from xpops.spec import coco as spec_coco
@@ -31,7 +32,12 @@ from xpops.spec import neighbors as spec_neighbors
 IMPL = "xpops.impl"
 SPEC_DIR = Path(xpops.spec.__file__).parent
 SPEC_MODULES = sorted(SPEC_DIR.glob("*.py"))
-IMPL_MODULES = {p.stem for p in (SPEC_DIR.parent / "impl").glob("*.py")}
+IMPL_DIR = SPEC_DIR.parent / "impl"
+# every module and package of xpops.impl, dotted: "xpops.impl.detection.coco"
+IMPL_MODULES = {
+    ".".join((IMPL, *p.relative_to(IMPL_DIR).with_suffix("").parts)).removesuffix(".__init__")
+    for p in IMPL_DIR.rglob("*.py")
+}
 
 # ------------------------------------------------------------------ import checker
 
@@ -101,8 +107,8 @@ def impl_names(source: str, package: str = "xpops.spec") -> list[tuple[int, str,
         path = [roots[chain[0]], *chain[1:]]
         for i in range(1, len(path)):
             inside = ".".join(path[:i])
-            if inside == IMPL and path[i] in IMPL_MODULES and not _is_private(path[i]):
-                continue  # a public impl module: look at what is read from it
+            if f"{inside}.{path[i]}" in IMPL_MODULES and not _is_private(path[i]):
+                continue  # a public impl module or package: look at what is read from it
             if _is_impl(inside):
                 found.append((node.lineno, ".".join(chain[:i]) + ".", path[i]))
                 break
@@ -138,11 +144,11 @@ def test_spec_reads_no_impl_constant(path):
 
 @pytest.mark.parametrize("source", [
     "from ..impl import coco as _impl\nx = _impl._STATS",
-    "from .. import impl\nx = impl.coco._STATS",
+    "from .. import impl\nx = impl.detection.coco._STATS",
     "from ..impl.coco import _STATS",
     "from ..impl import _helpers",
     "from xpops.impl.coco import DEFAULT_AREA_RANGES, _STATS",
-    "import xpops.impl.coco\nx = xpops.impl.coco._STATS",
+    "import xpops.impl.detection.coco\nx = xpops.impl.detection.coco._STATS",
     "import xpops.impl.coco as c\nx = c._STATS",
     "from ..impl import coco\nx = getattr(coco, '_STATS')",
 ])
@@ -152,7 +158,7 @@ def test_checker_catches(source):
 
 @pytest.mark.parametrize("source", [
     "from ..impl import coco as _impl\nf = _impl.coco_evaluate\nn = _impl.__name__",
-    "from .. import impl\nf = impl.coco.coco_evaluate",
+    "from .. import impl\nf = impl.detection.coco.coco_evaluate",
     "from ._base import _private\nfrom ..impl import coco\nx = coco.DEFAULT_AREA_RANGES",
     "from .._lib import _x\nimport numpy as np\ny = np._NoValue",
 ])
@@ -180,7 +186,7 @@ def test_coco_parameters_equal_impl_defaults():
     assert spec_coco.MAX_DETECTIONS == impl_coco.DEFAULT_MAX_DETECTIONS
     # order matters too: it is the order of the A axis
     assert list(spec_coco.AREA_RANGES.items()) == list(impl_coco.DEFAULT_AREA_RANGES.items())
-    assert spec_coco.SUMMARY_STATS == impl_coco._STATS
+    assert spec_coco.SUMMARY_STATS == impl_coco_summary._STATS
 
 
 def test_coco_parameters_equal_pycocotools():

@@ -37,11 +37,6 @@ from .impl.classification import (
     precision_recall_fbeta,
     stat_scores,
 )
-from .impl.coco import (
-    CocoEvaluation,
-    coco_evaluate,
-    coco_summary,
-)
 from .impl.convolution import conv2d
 from .impl.cross_entropy import (
     binary_cross_entropy,
@@ -49,6 +44,13 @@ from .impl.cross_entropy import (
     cross_entropy,
 )
 from .impl.curves import best_fbeta_threshold, fbeta_curve
+from .impl.detection import (
+    CocoEvaluation,
+    VOCResult,
+    coco_evaluate,
+    coco_summary,
+    voc_evaluate,
+)
 from .impl.linear import (
     logistic_regression_loss,
     softmax_loss,
@@ -80,13 +82,12 @@ from .impl.pooling import (
 from .impl.segmentation import (
     MeanIoU,
     dice_from_confusion,
-    dice_loss,
     dice_score,
     intersection_and_union,
     mean_iou,
     mean_iou_from_confusion,
 )
-from .impl.voc import VOCResult, voc_evaluate
+from .impl.segmentation_loss import dice_loss
 
 __version__ = "0.1.0"
 

@@ -340,10 +340,9 @@ def check_binary_values(
         bad = bad & (x != ignore_index)
     if not concrete_true(xp.any(bad)):
         return
-    # argmax_last: array-api-strict's argmax returns int64 even where its device has none
-    from .primitives import argmax_last
-
-    first = int(argmax_last(xp, xp.astype(xp.reshape(bad, (-1,)), xp.int8)))
+    if (elsewhere := index_device(xp, x)) is not None:  # argmax gives int64 (no_x64)
+        bad, x = xp.asarray(bad, device=elsewhere), xp.asarray(x, device=elsewhere)
+    first = int(xp.argmax(xp.astype(xp.reshape(bad, (-1,)), xp.int8)))
     flat = xp.reshape(x, (-1,))[first]
     value = int(flat) if integral else float(flat)
     index = tuple(int(i) for i in _unravel(first, tuple(x.shape)))

@@ -13,16 +13,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .._lib.elsewhere import compute_elsewhere
 from .._lib.inputs import array_op
 from .._lib.jax_eager import run_compiled
-from .._lib.namespace import (
-    array_namespace,
-    as_array,
-    default_int,
-    device,
-    index_device,
-    is_concrete,
-)
+from .._lib.namespace import array_namespace, as_array, default_int, device, is_concrete
 from .._lib.primitives import take_along_last_axis
 from .._lib.scans import cumulative_max, reverse_cumulative_max
 from .._lib.validation import (
@@ -137,18 +131,6 @@ def interpolated_average_precision(
 ) -> Any:
     r"""Average precision of precision-recall curves, with the detection benchmarks' rules.
 
-    Parameters
-    ----------
-    recall, precision : real floating arrays of one shape ``(..., N)``
-        One curve per leading index, its points in rank order: recall non-decreasing
-        along the last axis, both in [0, 1]. Values outside [0, 1], NaN or a decreasing
-        recall raise ValueError (where values are concrete).
-    method : {"all_points", "voc11", "coco101"}
-
-    Returns
-    -------
-    array of shape ``(...)``, in the common floating dtype of the inputs.
-
     All three rules use the envelope :math:`\hat p_i = \max_{j \ge i} p_j`:
 
     - ``"all_points"`` (PASCAL VOC 2010+ devkit, ``VOCap``): the area under the
@@ -163,16 +145,42 @@ def interpolated_average_precision(
 
     An empty curve (``N = 0``) has AP 0. Fixed output shape: jit-able.
 
+    Parameters
+    ----------
+    recall, precision : array
+        Real floating, of one shape ``(..., N)``: one curve per leading index, its
+        points in rank order, recall non-decreasing along the last axis, both in [0, 1].
+    method : {"all_points", "voc11", "coco101"}, default "all_points"
+        The integration rule above.
+
+    Returns
+    -------
+    array
+        Shape ``(...)``, in the common floating dtype of the inputs, on their device.
+
+    Raises
+    ------
+    TypeError
+        When ``recall`` or ``precision`` is not real floating.
+    ValueError
+        When the shapes differ or are 0-d, ``method`` is unknown, or (where values are
+        concrete) a value lies outside [0, 1], is NaN, or recall decreases.
+    NotImplementedError
+        For Dask arrays: each curve is scanned in rank order.
+
     Examples
     --------
+    The envelope (the best precision at or after each point) is 1, 2/3, 2/3, 0.6, and
+    recall grows by 1/4, 0, 1/4, 1/4: all_points gives 1/4 * 1 + 1/4 * 2/3 + 1/4 * 0.6.
+
     >>> import array_api_strict as xp
-    >>> import xpops
+    >>> from xpops import interpolated_average_precision
     >>> r = xp.asarray([0.25, 0.25, 0.5, 0.75])
     >>> p = xp.asarray([1.0, 0.5, 2 / 3, 0.6])
-    >>> xpops.interpolated_average_precision(r, p)
-    Array(0.56666667, dtype=array_api_strict.float64)
-    >>> xpops.interpolated_average_precision(r, p, method="voc11")
-    Array(0.56363636, dtype=array_api_strict.float64)
+    >>> interpolated_average_precision(r, p)
+    Array(0.5667, dtype=array_api_strict.float64)
+    >>> interpolated_average_precision(r, p, method="voc11")
+    Array(0.5636, dtype=array_api_strict.float64)
     """
     reject_lazy("interpolated_average_precision",
                 "scans each curve in rank order (a reverse cumulative maximum)", recall, precision)
@@ -189,15 +197,6 @@ def interpolated_average_precision(
 def average_precision_score(scores: Any, target: Any, /) -> Any:
     r"""scikit-learn's average precision of a binary score: step-wise, no interpolation.
 
-    Parameters
-    ----------
-    scores : real floating array of any shape (flattened); NaN raises ValueError.
-    target : binary labels of the same shape: bool, integer or floating 0/1.
-
-    Returns
-    -------
-    0-d array in the dtype of ``scores``.
-
     With one threshold per distinct score (a sample is predicted positive when
     ``score >= t``), :math:`AP = \sum_t (R_t - R_{t'}) P_t`, over thresholds in
     descending order, :math:`t'` the next higher threshold (:math:`R = 0` above the
@@ -209,13 +208,37 @@ def average_precision_score(scores: Any, target: Any, /) -> Any:
     :math:`i`, :math:`t(i)` the threshold equal to sample :math:`i`'s score: one sort,
     one cumulative sum and one cumulative maximum; fixed output shape, jit-able.
 
+    Parameters
+    ----------
+    scores : array
+        Real floating, any shape (flattened), non-empty, without NaN.
+    target : array
+        Binary labels of the same shape: bool, integer or floating 0/1.
+
+    Returns
+    -------
+    array
+        0-d, in the dtype of ``scores``, on its device.
+
+    Raises
+    ------
+    TypeError
+        When ``scores`` is not real floating or ``target`` not bool, integer or floating.
+    ValueError
+        When the shapes differ, the input is empty, or (where values are concrete) a
+        score is NaN or a target neither 0 nor 1.
+    NotImplementedError
+        For Dask arrays: the scores are sorted.
+
     Examples
     --------
+    By descending score: 0.8 (positive, precision 1), 0.4 (negative), 0.35 (positive,
+    precision 2/3). AP = 1/2 * 1 + 1/2 * 2/3.
+
     >>> import array_api_strict as xp
-    >>> import xpops
-    >>> xpops.average_precision_score(xp.asarray([0.1, 0.4, 0.35, 0.8]),
-    ...                               xp.asarray([0, 0, 1, 1]))
-    Array(0.83333333, dtype=array_api_strict.float64)
+    >>> from xpops import average_precision_score
+    >>> average_precision_score(xp.asarray([0.1, 0.4, 0.35, 0.8]), xp.asarray([0, 0, 1, 1]))
+    Array(0.8333, dtype=array_api_strict.float64)
     """
     reject_lazy("average_precision_score", "sorts the scores", scores, target)
     xp = array_namespace(scores, target)
@@ -223,11 +246,11 @@ def average_precision_score(scores: Any, target: Any, /) -> Any:
     if math.prod(scores.shape) == 0:
         msg = f"`scores` must not be empty, got shape {tuple(scores.shape)}"
         raise ValueError(msg)
-    if (elsewhere := index_device(xp, scores)) is not None:
-        home = device(scores)
-        ap = average_precision_score(scores.to_device(elsewhere), target.to_device(elsewhere))
-        return ap.to_device(home)
-    return run_compiled(_step_average_precision, (scores, target), xp)
+    # fixed shapes: compiled once per shape on JAX, so only a device without int64 moves
+    return compute_elsewhere(
+        xp, lambda xq, s, t: run_compiled(_step_average_precision, (s, t), xq),
+        scores, target, jax_on_host=False,
+    )
 
 
 def _step_average_precision(scores: Any, target: Any, xp: Any) -> Any:

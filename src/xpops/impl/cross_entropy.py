@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._lib.inputs import array_op
-from .._lib.namespace import array_namespace, as_array, device, is_array_api_obj, is_concrete
+from .._lib.namespace import array_namespace, as_array, device, is_array_api_obj
 from .._lib.native import native_torch
 from .._lib.primitives import take_along_last_axis
 from .._lib.validation import (
@@ -19,11 +19,11 @@ from .._lib.validation import (
     check_choice,
     check_ignore_index,
     check_in_unit_interval,
+    check_label_range,
+    check_probability,
     check_real_floating,
     check_same_shape,
-    concrete_true,
     normalize_axis,
-    size,
 )
 from .activations import log_sigmoid, log_softmax
 
@@ -80,36 +80,65 @@ def cross_entropy(
 ) -> Any:
     r"""Softmax cross-entropy between ``logits`` and ``target`` along the class ``axis``.
 
-    Parameters
-    ----------
-    logits : real floating array ``(*batch, C)`` (class axis at ``axis``).
-    target : either integer class indices with the shape of ``logits`` without ``axis``,
-        or floating class probabilities with the shape of ``logits``.
-    weight : optional ``(C,)`` per-class weights.
-    ignore_index : class index whose targets contribute nothing (index targets only).
-    label_smoothing : :math:`\varepsilon \in [0, 1]`; the target becomes
-        :math:`(1-\varepsilon)\,\text{target} + \varepsilon / C`.
-    reduction : ``"none"`` (per sample, ignored samples 0), ``"mean"`` or ``"sum"``.
-
     With index targets, per sample :math:`\ell_i = (1-\varepsilon)\,w_{t_i}(-\log p_{i,t_i})
     + \tfrac{\varepsilon}{C}\sum_c w_c(-\log p_{i,c})`, and ``"mean"`` divides the sum by
     :math:`\sum_i w_{t_i}` over non-ignored samples (NaN when every target is ignored).
-    With probability targets, ``"mean"`` divides by the number of samples.
+    With probability targets, ``"mean"`` divides by the number of samples. Equals
+    ``torch.nn.functional.cross_entropy`` with the class axis moved to ``axis``.
+
+    Parameters
+    ----------
+    logits : array
+        Real floating ``(*batch, C)``, the classes on ``axis``.
+    target : array
+        Either integer class indices in ``[0, C)`` with the shape of ``logits`` without
+        ``axis``, or floating class probabilities with the shape of ``logits``.
+    axis : int, default -1
+        The class axis of ``logits``.
+    weight : array or None, default None
+        ``(C,)`` per-class weights.
+    ignore_index : int or None, default None
+        The class index whose targets contribute nothing (index targets only).
+    label_smoothing : float, default 0.0
+        :math:`\varepsilon \in [0, 1]`; the target becomes
+        :math:`(1-\varepsilon)\,\text{target} + \varepsilon / C`.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` gives the per-sample losses (0 for ignored samples).
+
+    Returns
+    -------
+    array
+        0-d for ``"mean"`` and ``"sum"``, else the batch shape; the float dtype of
+        ``logits`` (the result dtype of both for probability targets).
+
+    Raises
+    ------
+    TypeError
+        When ``logits`` is not real floating, ``target`` neither integer nor floating,
+        ``weight`` not real-valued, or an option has the wrong type.
+    ValueError
+        When the shapes do not fit, ``axis`` is out of range, ``label_smoothing`` lies
+        outside [0, 1], ``reduction`` is unknown, ``ignore_index`` meets probability
+        targets, or a concrete index lies outside ``[0, C)`` and is not
+        ``ignore_index``.
+
+    Examples
+    --------
+    Two classes of equal logits: each sample's loss is log 2.
 
     >>> import array_api_strict as xp
+    >>> from xpops import cross_entropy
     >>> cross_entropy(xp.asarray([[0.0, 0.0], [0.0, 0.0]]), xp.asarray([0, 1]))
     Array(0.69314718, dtype=array_api_strict.float64)
+    >>> cross_entropy(xp.asarray([[0.0, 0.0], [0.0, 0.0]]), xp.asarray([0, -100]),
+    ...               ignore_index=-100, reduction="none")
+    Array([0.69314718, 0.        ], dtype=array_api_strict.float64)
     """
     xp = _namespace(logits, target, weight)
     check_real_floating(xp, logits, "logits")
     axis = normalize_axis(axis, logits.ndim, "axis")
     _check_reduction(reduction)
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)):
-        msg = f"`label_smoothing` must be a real number, got {label_smoothing!r}"
-        raise TypeError(msg)
-    if not 0.0 <= label_smoothing <= 1.0:
-        msg = f"`label_smoothing` must lie in [0, 1], got {label_smoothing!r}"
-        raise ValueError(msg)
+    label_smoothing = check_probability(label_smoothing, "label_smoothing")
     num_classes = logits.shape[axis]
     if weight is not None:
         weight = _as_float_param(xp, weight, logits, "weight")
@@ -158,20 +187,9 @@ def _cross_entropy_indices(
             f"for logits.shape={tuple(logits.shape)}"
         )
         raise ValueError(msg)
-    check_ignore_index(ignore_index)
+    ignore_index = check_ignore_index(ignore_index)
+    check_label_range(xp, target, "target", num_classes, ignore_index=ignore_index)
     valid = None if ignore_index is None else target != ignore_index
-    if is_concrete(target) and size(target):
-        bad = (target < 0) | (target >= num_classes)
-        if valid is not None:
-            bad = bad & valid
-        if concrete_true(xp.any(bad)):
-            bad_values = target[bad]
-            msg = (
-                f"`target` holds class indices outside [0, {num_classes}): "
-                f"found values in [{int(xp.min(bad_values))}, {int(xp.max(bad_values))}]"
-                + ("" if ignore_index is None else f" (ignore_index={ignore_index})")
-            )
-            raise ValueError(msg)
     if (torch := native_torch(logits, target, weight)) is not None:
         # torch fixes the class axis at 1 and wants int64 indices; -100 cannot be a
         # valid index here, so it stands for "nothing ignored"
@@ -247,11 +265,41 @@ def binary_cross_entropy(
     r"""Binary cross-entropy of probabilities, as ``torch.nn.functional.binary_cross_entropy``.
 
     :math:`\ell = -w\,[t \max(\log p, -100) + (1-t)\max(\log(1-p), -100)]`; the clamp
-    at -100 keeps ``p`` of exactly 0 or 1 finite, as torch does. ``probs`` and ``target``
-    must lie in [0, 1] (checked when values are concrete; NaN passes through) and share
-    one shape; ``weight`` broadcasts to it. Integer or bool targets are cast.
+    at -100 keeps ``p`` of exactly 0 or 1 finite, as torch does.
+
+    Parameters
+    ----------
+    probs : array
+        Real floating probabilities in [0, 1] (checked when values are concrete; NaN
+        passes through).
+    target : array
+        Targets in [0, 1] of the shape of ``probs``; integer or bool targets are cast.
+    weight : array or None, default None
+        Weights that broadcast to the shape of ``probs``.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        The mean or the sum of the elementwise losses, or ``"none"`` for all of them.
+
+    Returns
+    -------
+    array
+        0-d for ``"mean"`` and ``"sum"``, else the shape of ``probs``; its dtype.
+
+    Raises
+    ------
+    TypeError
+        When ``probs`` is not real floating, or ``target`` or ``weight`` not
+        real-valued.
+    ValueError
+        When the shapes do not fit, ``reduction`` is unknown, or concrete ``probs`` or
+        ``target`` lie outside [0, 1].
+
+    Examples
+    --------
+    A probability of 0 for a positive target costs the clamp, 100; a probability of 1
+    costs nothing:
 
     >>> import array_api_strict as xp
+    >>> from xpops import binary_cross_entropy
     >>> binary_cross_entropy(xp.asarray([0.0, 1.0]), xp.asarray([1.0, 1.0]))
     Array(50., dtype=array_api_strict.float64)
     """
@@ -286,11 +334,43 @@ def binary_cross_entropy_with_logits(
     r"""Sigmoid binary cross-entropy on logits, stable for any finite ``logits``.
 
     :math:`\ell = w\,[(1-t)\,x + (1 + (q-1)\,t)\,\mathrm{softplus}(-x)]` with ``q`` the
-    ``pos_weight`` (broadcast along the last axis, one entry per class) and
-    :math:`\mathrm{softplus}(-x) = \max(-x, 0) + \log(1 + e^{-|x|})`, which never overflows.
-    Equals ``torch.nn.functional.binary_cross_entropy_with_logits``.
+    ``pos_weight`` and :math:`\mathrm{softplus}(-x) = \max(-x, 0) + \log(1 + e^{-|x|})`,
+    which never overflows. Equals ``torch.nn.functional.binary_cross_entropy_with_logits``.
+
+    Parameters
+    ----------
+    logits : array
+        Real floating logits, any shape.
+    target : array
+        Targets of the shape of ``logits``, usually in [0, 1]; integer or bool targets
+        are cast.
+    weight : array or None, default None
+        Weights that broadcast to the shape of ``logits``.
+    pos_weight : array or None, default None
+        The weight of positive targets, broadcast along the last axis (one entry per
+        class).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        The mean or the sum of the elementwise losses, or ``"none"`` for all of them.
+
+    Returns
+    -------
+    array
+        0-d for ``"mean"`` and ``"sum"``, else the shape of ``logits``; its dtype.
+
+    Raises
+    ------
+    TypeError
+        When ``logits`` is not real floating, or ``target``, ``weight`` or
+        ``pos_weight`` not real-valued.
+    ValueError
+        When the shapes do not fit or ``reduction`` is unknown.
+
+    Examples
+    --------
+    A logit of 1000 against a target of 0 costs 1000, with no overflow:
 
     >>> import array_api_strict as xp
+    >>> from xpops import binary_cross_entropy_with_logits
     >>> binary_cross_entropy_with_logits(xp.asarray([1000.0, -1000.0]), xp.asarray([0.0, 1.0]))
     Array(1000., dtype=array_api_strict.float64)
     """

@@ -14,22 +14,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .._lib.elsewhere import compute_elsewhere
 from .._lib.inputs import array_op
-from .._lib.jax_eager import from_host, host_arrays, run_compiled
-from .._lib.namespace import array_namespace, default_int, device, index_device
-from .._lib.validation import check_binary_scores, reject_lazy
+from .._lib.jax_eager import run_compiled
+from .._lib.namespace import array_namespace, default_int, device
+from .._lib.validation import check_binary_scores, check_real, reject_lazy
 
 __all__ = ["fbeta_curve", "best_fbeta_threshold"]
 
 
 def _check_beta(beta: Any) -> float:
-    if isinstance(beta, bool) or not isinstance(beta, (int, float)):
-        msg = f"`beta` must be a real number, got {beta!r}"
-        raise TypeError(msg)
-    if not (math.isfinite(beta) and beta > 0):
-        msg = f"`beta` must be finite and > 0, got {beta!r}"
-        raise ValueError(msg)
-    return float(beta)
+    return check_real(beta, "beta", finite=True, low=0.0, low_open=True)
 
 
 def _counts(scores: Any, target: Any, xp: Any, beta: float) -> tuple[Any, Any, Any, Any, Any]:
@@ -67,17 +62,6 @@ def _counts(scores: Any, target: Any, xp: Any, beta: float) -> tuple[Any, Any, A
 def fbeta_curve(scores: Any, target: Any, /, *, beta: float = 1.0) -> tuple[Any, Any, Any, Any]:
     r"""Precision, recall and F-beta at every distinct score, thresholds ascending.
 
-    Parameters
-    ----------
-    scores : real floating array of any shape (flattened); NaN raises ValueError.
-    target : binary labels of the same shape: bool, integer or floating 0/1.
-    beta : weight of recall, finite and > 0 (``beta=1`` is F1).
-
-    Returns
-    -------
-    thresholds, precision, recall, fbeta : 1-D arrays of one length, the number of
-        distinct scores, in the dtype of ``scores``; ``thresholds`` ascending.
-
     At threshold :math:`t` a sample is predicted positive when ``score >= t``. With
     :math:`tp, fp` counted there and :math:`P` the positives,
     precision :math:`= tp / (tp + fp)`, recall :math:`= tp / P` (1 for every threshold when
@@ -91,7 +75,39 @@ def fbeta_curve(scores: Any, target: Any, /, *, beta: float = 1.0) -> tuple[Any,
     than its thresholds). Empty input gives empty arrays. The output length depends on
     the values, so this op runs eagerly (not under ``jax.jit``, not lazily on Dask).
 
+    Parameters
+    ----------
+    scores : array
+        Real floating, any shape (flattened), without NaN.
+    target : array
+        Binary labels of the same shape: bool, integer or floating 0/1.
+    beta : float, default 1.0
+        The weight of recall, finite and > 0 (``beta=1`` is F1).
+
+    Returns
+    -------
+    thresholds, precision, recall, fbeta : array
+        1-D arrays of one length, the number of distinct scores, in the dtype of
+        ``scores`` and on its device; ``thresholds`` ascending.
+
+    Raises
+    ------
+    TypeError
+        When ``scores`` is not real floating, ``target`` not bool, integer or floating,
+        or ``beta`` not a real number.
+    ValueError
+        When the shapes differ, ``beta`` is not finite and > 0, or (where values are
+        concrete) a score is NaN or a target neither 0 nor 1.
+    NotImplementedError
+        For Dask arrays: the scores are sorted and the length depends on them.
+
+    Examples
+    --------
+    At threshold 0.35 three samples are predicted positive, both positives among them:
+    precision 2/3, recall 1, F1 = 2 * 2 / (3 + 2) = 0.8.
+
     >>> import array_api_strict as xp
+    >>> from xpops import fbeta_curve
     >>> t, p, r, f = fbeta_curve(xp.asarray([0.1, 0.4, 0.35, 0.8]), xp.asarray([0, 0, 1, 1]))
     >>> t
     Array([0.1 , 0.35, 0.4 , 0.8 ], dtype=array_api_strict.float64)
@@ -107,14 +123,12 @@ def fbeta_curve(scores: Any, target: Any, /, *, beta: float = 1.0) -> tuple[Any,
     if math.prod(scores.shape) == 0:
         empty = xp.zeros((0,), dtype=scores.dtype, device=device(scores))
         return empty, empty, empty, empty
-    if (host := host_arrays(scores, target)) is not None:
-        # eager JAX: the output length depends on the values, so nothing compiles once
-        home = device(scores)
-        return tuple(from_host(xp, o, home) for o in fbeta_curve(*host, beta=beta))
-    if (elsewhere := index_device(xp, scores)) is not None:
-        home = device(scores)
-        out = fbeta_curve(scores.to_device(elsewhere), target.to_device(elsewhere), beta=beta)
-        return tuple(o.to_device(home) for o in out)
+    # the output length depends on the values: eager JAX would compile every call anew
+    return compute_elsewhere(xp, lambda xq, s, t: _curve(xq, s, t, beta), scores, target)
+
+
+def _curve(xp: Any, scores: Any, target: Any, beta: float) -> tuple[Any, Any, Any, Any]:
+    """:func:`fbeta_curve` of validated non-empty inputs."""
     s_sorted, first, tp, k, fbeta = _counts(scores, target, xp, beta)
     (starts,) = xp.nonzero(first)
     positives = tp[:1]  # the lowest threshold predicts every sample positive
@@ -133,17 +147,6 @@ def fbeta_curve(scores: Any, target: Any, /, *, beta: float = 1.0) -> tuple[Any,
 def best_fbeta_threshold(scores: Any, target: Any, /, *, beta: float = 1.0) -> tuple[Any, Any]:
     r"""The threshold that maximises F-beta when predicting ``score >= threshold``.
 
-    Parameters
-    ----------
-    scores : non-empty real floating array of any shape (flattened); NaN raises ValueError.
-    target : binary labels of the same shape: bool, integer or floating 0/1.
-    beta : weight of recall, finite and > 0.
-
-    Returns
-    -------
-    threshold, fbeta : 0-d arrays in the dtype of ``scores``: a score of ``scores`` and the
-        F-beta it gives, the maximum over :func:`fbeta_curve`.
-
     Ties in F-beta go to the **highest** threshold (the fewest predicted positives).
     ``thresholds[np.argmax(f)]`` over scikit-learn's ``precision_recall_curve`` picks the
     lowest instead; the two agree whenever the maximum is unique. Without positives every
@@ -154,7 +157,39 @@ def best_fbeta_threshold(scores: Any, target: Any, /, *, beta: float = 1.0) -> t
     runs under ``jax.jit`` (value checks are skipped for tracers; NaN scores are then
     undefined).
 
+    Parameters
+    ----------
+    scores : array
+        Real floating, any shape (flattened), non-empty, without NaN.
+    target : array
+        Binary labels of the same shape: bool, integer or floating 0/1.
+    beta : float, default 1.0
+        The weight of recall, finite and > 0.
+
+    Returns
+    -------
+    threshold, fbeta : array
+        0-d arrays in the dtype of ``scores``, on its device: a score of ``scores`` and
+        the F-beta it gives, the maximum over :func:`fbeta_curve`.
+
+    Raises
+    ------
+    TypeError
+        When ``scores`` is not real floating, ``target`` not bool, integer or floating,
+        or ``beta`` not a real number.
+    ValueError
+        When the input is empty, the shapes differ, ``beta`` is not finite and > 0, or
+        (where values are concrete) a score is NaN or a target neither 0 nor 1.
+    NotImplementedError
+        For Dask arrays: the scores are sorted.
+
+    Examples
+    --------
+    At threshold 0.2 all four positives and five of the seven negatives are predicted
+    positive: precision 4/9, recall 1, F1 = 2 * 4 / (9 + 4) = 8/13.
+
     >>> import array_api_strict as xp
+    >>> from xpops import best_fbeta_threshold
     >>> s = xp.asarray([.6, .5, .7, .2, .1, .3, .4, .12, .64, .8, .9])
     >>> t = xp.asarray([1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0])
     >>> best_fbeta_threshold(s, t)  # F1 = 8/13
@@ -167,13 +202,11 @@ def best_fbeta_threshold(scores: Any, target: Any, /, *, beta: float = 1.0) -> t
     if math.prod(scores.shape) == 0:
         msg = f"`scores` must not be empty, got shape {tuple(scores.shape)}"
         raise ValueError(msg)
-    if (elsewhere := index_device(xp, scores)) is not None:
-        home = device(scores)
-        threshold, fbeta = best_fbeta_threshold(
-            scores.to_device(elsewhere), target.to_device(elsewhere), beta=beta
-        )
-        return threshold.to_device(home), fbeta.to_device(home)
-    return run_compiled(_best, (scores, target), xp, beta)
+    # fixed shapes: compiled once per shape on JAX, so only a device without int64 moves
+    return compute_elsewhere(
+        xp, lambda xq, s, t: run_compiled(_best, (s, t), xq, beta), scores, target,
+        jax_on_host=False,
+    )
 
 
 def _best(scores: Any, target: Any, xp: Any, beta: float) -> tuple[Any, Any]:

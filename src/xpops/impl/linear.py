@@ -11,7 +11,6 @@ torch autograd and ``jax.grad`` of the same loss.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,7 +26,14 @@ from .._lib.namespace import (
     is_array_api_obj,
     is_concrete,
 )
-from .._lib.validation import check_integer, check_real_floating, concrete_true, reject_lazy, size
+from .._lib.validation import (
+    check_count,
+    check_integer,
+    check_label_range,
+    check_real,
+    check_real_floating,
+    reject_lazy,
+)
 from .activations import log_softmax, sigmoid
 
 __all__ = [
@@ -43,18 +49,6 @@ TWO_LAYER_PARAMS = ("W1", "b1", "W2", "b2")
 
 
 # ------------------------------------------------------------------------ validation
-
-
-def _check_number(value: Any, name: str, *, minimum: float | None = None) -> float:
-    """A finite real Python number, at least ``minimum`` when given."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        msg = f"`{name}` must be a real number, got {value!r}"
-        raise TypeError(msg)
-    if not math.isfinite(value) or (minimum is not None and value < minimum):
-        bound = "finite" if minimum is None else f"finite and >= {minimum}"
-        msg = f"`{name}` must be {bound}, got {value!r}"
-        raise ValueError(msg)
-    return float(value)
 
 
 def _check_matrix(xp: Any, x: Any, name: str, ndim: int = 2) -> None:
@@ -89,16 +83,7 @@ def _check_labels(xp: Any, X: Any, y: Any, num_classes: int | None) -> None:
             f"got shape {tuple(y.shape)}"
         )
         raise ValueError(msg)
-    if not is_concrete(y) or size(y) == 0:
-        return
-    bad = y < 0 if num_classes is None else (y < 0) | (y >= num_classes)
-    if concrete_true(xp.any(bad)):
-        allowed = "[0, inf)" if num_classes is None else f"[0, {num_classes})"
-        msg = (
-            f"`y` holds labels outside {allowed}: found values in "
-            f"[{int(xp.min(y))}, {int(xp.max(y))}]"
-        )
-        raise ValueError(msg)
+    check_label_range(xp, y, "y", num_classes)
 
 
 def _check_samples(X: Any) -> None:
@@ -116,7 +101,7 @@ def _check_linear(xp: Any, W: Any, X: Any, y: Any, reg: Any) -> float:
         raise ValueError(msg)
     _check_samples(X)
     _check_labels(xp, X, y, W.shape[1])
-    return _check_number(reg, "reg", minimum=0.0)
+    return check_real(reg, "reg", finite=True, low=0.0)
 
 
 # ------------------------------------------------------------------------- helpers
@@ -166,19 +151,45 @@ def svm_loss(W: Any, X: Any, y: Any, /, *, reg: float = 0.0, delta: float = 1.0)
     .. math:: L = \frac1N \sum_i \sum_{j \ne y_i} \max(0, s_{ij} - s_{i y_i} + \Delta)
               + \lambda \sum W^2
 
-    ``W (D, C)``, ``X (N, D)`` floating, ``y (N,)`` integer labels in ``[0, C)``,
-    ``reg`` :math:`\lambda \ge 0`, ``delta`` :math:`\Delta`. The subgradient counts the
-    margins strictly greater than 0: ``dW = X.T @ G / N + 2 reg W`` with
-    :math:`G_{ij} = [m_{ij} > 0]` for :math:`j \ne y_i` and
-    :math:`G_{i y_i} = -\sum_{j \ne y_i} [m_{ij} > 0]`. Unlike
+    The subgradient counts the margins strictly greater than 0:
+    ``dW = X.T @ G / N + 2 reg W`` with :math:`G_{ij} = [m_{ij} > 0]` for
+    :math:`j \ne y_i` and :math:`G_{i y_i} = -\sum_{j \ne y_i} [m_{ij} > 0]`. Unlike
     ``torch.nn.functional.multi_margin_loss`` the sum over classes is not divided by
     ``C``; unlike scikit-learn's ``LinearSVC(multi_class="crammer_singer")`` and optax's
     ``multiclass_hinge_loss`` it sums every violated margin, not only the largest.
 
-    Returns ``(loss, dW)``: a 0-d array and an array of ``W``'s shape, in the result
-    dtype of ``W`` and ``X``.
+    Parameters
+    ----------
+    W : array
+        Real floating weights ``(D, C)``, at least one class column.
+    X : array
+        Real floating samples ``(N, D)``, at least one row.
+    y : array
+        Integer labels ``(N,)`` in ``[0, C)``.
+    reg : float, default 0.0
+        The L2 strength :math:`\lambda`, finite and >= 0.
+    delta : float, default 1.0
+        The margin :math:`\Delta`, finite.
 
+    Returns
+    -------
+    tuple of array
+        ``(loss, dW)``: a 0-d array and an array of ``W``'s shape, in the result dtype
+        of ``W`` and ``X``.
+
+    Raises
+    ------
+    TypeError
+        When ``W`` or ``X`` is not real floating, ``y`` not integer, or ``reg`` or
+        ``delta`` not a real number.
+    ValueError
+        When the shapes do not fit, ``X`` has no rows, ``reg`` or ``delta`` is out of
+        range, or a concrete label lies outside ``[0, C)``.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
+    >>> from xpops import svm_loss
     >>> W = xp.asarray([[1.0, -1.0, 0.0], [0.0, 1.0, 2.0]])
     >>> X = xp.asarray([[1.0, 2.0], [0.5, -1.0]])
     >>> loss, dW = svm_loss(W, X, xp.asarray([0, 2]), reg=0.1)
@@ -190,7 +201,7 @@ def svm_loss(W: Any, X: Any, y: Any, /, *, reg: float = 0.0, delta: float = 1.0)
     """
     xp = array_namespace(W, X, y)
     reg = _check_linear(xp, W, X, y, reg)
-    delta = _check_number(delta, "delta")
+    delta = check_real(delta, "delta", finite=True)
     n, c = X.shape[0], W.shape[1]
     scores = X @ W
     is_label = _is_label(xp, y, c)
@@ -214,10 +225,37 @@ def softmax_loss(W: Any, X: Any, y: Any, /, *, reg: float = 0.0) -> tuple[Any, A
               \frac{\partial L}{\partial W} = \frac1N X^T (P - Y) + 2 \lambda W
 
     with :math:`P` the row-wise softmax of the scores and :math:`Y` the one-hot labels.
-    Shapes and dtypes as :func:`svm_loss`; the log-softmax is computed stably (max
-    subtracted), so large scores do not overflow. Returns ``(loss, dW)``.
+    The log-softmax is computed stably (max subtracted), so large scores do not
+    overflow.
+
+    Parameters
+    ----------
+    W : array
+        Real floating weights ``(D, C)``, at least one class column.
+    X : array
+        Real floating samples ``(N, D)``, at least one row.
+    y : array
+        Integer labels ``(N,)`` in ``[0, C)``.
+    reg : float, default 0.0
+        The L2 strength :math:`\lambda`, finite and >= 0.
+
+    Returns
+    -------
+    tuple of array
+        ``(loss, dW)``: a 0-d array and an array of ``W``'s shape, in the result dtype
+        of ``W`` and ``X``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`svm_loss`.
+
+    Examples
+    --------
+    Both classes score 1, so the loss is log 2:
 
     >>> import array_api_strict as xp
+    >>> from xpops import softmax_loss
     >>> W = xp.asarray([[1.0, -1.0], [0.0, 2.0]])
     >>> loss, dW = softmax_loss(W, xp.asarray([[1.0, 1.0]]), xp.asarray([1]))
     >>> loss
@@ -266,15 +304,41 @@ def two_layer_net(
 ) -> Any:
     r"""Scores, or loss and gradients, of an affine - ReLU - affine - softmax network.
 
-    ``params`` maps ``"W1" (D, H)``, ``"b1" (H,)``, ``"W2" (H, C)``, ``"b2" (C,)``;
-    ``X (N, D)``. The scores are :math:`S = \max(0, X W_1 + b_1) W_2 + b_2`, shape
-    ``(N, C)``, returned alone when ``y`` is None. With labels ``y (N,)`` the result is
-    ``(loss, grads)``: the mean softmax cross-entropy of ``S`` plus
-    :math:`\lambda (\sum W_1^2 + \sum W_2^2)` (biases not regularised), and a dict of
-    gradients with the keys and shapes of ``params``. The ReLU's derivative at exactly 0
-    is taken as 0, as torch and JAX do.
+    The scores are :math:`S = \max(0, X W_1 + b_1) W_2 + b_2`. With labels the loss is
+    the mean softmax cross-entropy of ``S`` plus :math:`\lambda (\sum W_1^2 + \sum
+    W_2^2)` (biases not regularised). The ReLU's derivative at exactly 0 is taken as
+    0, as torch and JAX do.
 
+    Parameters
+    ----------
+    params : mapping
+        ``"W1" (D, H)``, ``"b1" (H,)``, ``"W2" (H, C)``, ``"b2" (C,)``, real floating.
+    X : array
+        Real floating samples ``(N, D)``.
+    y : array or None, default None
+        Integer labels ``(N,)`` in ``[0, C)``; None returns the scores alone.
+    reg : float, default 0.0
+        The L2 strength :math:`\lambda`, finite and >= 0.
+
+    Returns
+    -------
+    array or tuple
+        The scores ``(N, C)`` when ``y`` is None; else ``(loss, grads)``: a 0-d array
+        and a dict of gradients with the keys and shapes of ``params``.
+
+    Raises
+    ------
+    TypeError
+        When ``params`` is not a mapping, an array is not real floating, ``y`` not
+        integer, or ``reg`` not a real number.
+    ValueError
+        When ``params`` lacks a key, the shapes do not fit, ``X`` has no rows (with
+        ``y``), ``reg`` is out of range, or a concrete label lies outside ``[0, C)``.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
+    >>> from xpops import two_layer_net
     >>> params = {"W1": xp.asarray([[1.0, -1.0]]), "b1": xp.asarray([0.0, 0.5]),
     ...           "W2": xp.asarray([[1.0, 0.0], [0.0, 1.0]]), "b2": xp.asarray([0.0, 0.0])}
     >>> two_layer_net(params, xp.asarray([[2.0]]))
@@ -290,7 +354,7 @@ def two_layer_net(
     scores = hidden @ W2 + b2
     if y is None:
         return scores
-    reg = _check_number(reg, "reg", minimum=0.0)
+    reg = check_real(reg, "reg", finite=True, low=0.0)
     _check_samples(X)
     _check_labels(xp, X, y, W2.shape[1])
     data_loss, dscores = _softmax_data_loss(xp, scores, y)
@@ -319,10 +383,39 @@ def logistic_regression_loss(
     (the binary cross-entropy of :math:`\sigma(z)`, computed from the logits so that it
     stays finite for any ``z``); :math:`\partial L / \partial w = X^T (\sigma(z) - y) / N +
     2 \lambda w` and :math:`\partial L / \partial b = \operatorname{mean}(\sigma(z) - y)`.
-    ``w (D,)``, ``b`` a 0-d array, ``X (N, D)`` floating, ``y (N,)`` integer 0/1.
-    Returns ``(loss, dw, db)``.
 
+    Parameters
+    ----------
+    w : array
+        Real floating weights ``(D,)``.
+    b : array
+        Real floating 0-d bias.
+    X : array
+        Real floating samples ``(N, D)``, at least one row.
+    y : array
+        Integer labels ``(N,)``, 0 or 1.
+    reg : float, default 0.0
+        The L2 strength :math:`\lambda` on ``w``, finite and >= 0.
+
+    Returns
+    -------
+    tuple of array
+        ``(loss, dw, db)``: 0-d, ``(D,)`` and 0-d arrays in the result dtype of the
+        inputs.
+
+    Raises
+    ------
+    TypeError
+        When an array is not real floating, ``y`` not integer, or ``reg`` not a real
+        number.
+    ValueError
+        When the shapes do not fit, ``X`` has no rows, ``reg`` is out of range, or a
+        concrete label is not 0 or 1.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
+    >>> from xpops import logistic_regression_loss
     >>> loss, dw, db = logistic_regression_loss(
     ...     xp.asarray([1.0, -1.0]), xp.asarray(0.0), xp.asarray([[1.0, 1.0], [2.0, 0.0]]),
     ...     xp.asarray([1, 0]))
@@ -340,7 +433,7 @@ def logistic_regression_loss(
     _check_features(X, w, "X", "w")
     _check_samples(X)
     _check_labels(xp, X, y, 2)
-    reg = _check_number(reg, "reg", minimum=0.0)
+    reg = check_real(reg, "reg", finite=True, low=0.0)
     n = X.shape[0]
     z = X @ w + b
     t = xp.astype(y, z.dtype)
@@ -370,19 +463,55 @@ def train_linear_classifier(
 ) -> tuple[Any, Any]:
     r"""Train ``W (D, C)`` by minibatch stochastic gradient descent on ``loss_fn``.
 
-    ``loss_fn(W, X_batch, y_batch, reg=reg)`` returns ``(loss, dW)``, as
-    :func:`svm_loss` and :func:`softmax_loss` do. ``C = max(y) + 1``. A NumPy
-    ``Generator(PCG64(seed))`` draws, in this order, the initial weights
-    ``0.001 * standard_normal((D, C))`` and then, per iteration, ``batch_size`` row
-    indices with replacement (``integers(0, N, size=batch_size)``); they are moved to
-    the device of ``X``, so the same seed gives the same draws on every backend and the
-    same weights on a given backend. Each iteration does ``W -= learning_rate * dW``.
+    ``C = max(y) + 1``. A NumPy ``Generator(PCG64(seed))`` draws, in this order, the
+    initial weights ``0.001 * standard_normal((D, C))`` and then, per iteration,
+    ``batch_size`` row indices with replacement (``integers(0, N, size=batch_size)``);
+    they are moved to the device of ``X``, so the same seed gives the same draws on
+    every backend and the same weights on a given backend. Each iteration does
+    ``W -= learning_rate * dW``. The loop over iterations runs eagerly (it reads
+    ``max(y)``), so it is not meant for ``jax.jit``; Dask arrays are rejected.
 
-    Returns ``(W, loss_history)``: the final weights in ``X``'s dtype and device and a
-    ``(num_iters,)`` array of the minibatch losses (before each update). The loop over
-    iterations runs eagerly (it reads ``max(y)``), so it is not meant for ``jax.jit``.
+    Parameters
+    ----------
+    loss_fn : callable
+        ``loss_fn(W, X_batch, y_batch, reg=reg)`` returns ``(loss, dW)``, as
+        :func:`svm_loss` and :func:`softmax_loss` do.
+    X : array
+        Real floating samples ``(N, D)``, at least one row.
+    y : array
+        Integer labels ``(N,)``, >= 0, with concrete values.
+    learning_rate : float, default 1e-3
+        The step size, finite and >= 0.
+    reg : float, default 1e-5
+        The L2 strength passed to ``loss_fn``, finite and >= 0.
+    num_iters : int, default 100
+        The number of updates, >= 0.
+    batch_size : int, default 200
+        Rows drawn per update, >= 1.
+    seed : int, default 0
+        The seed of the NumPy generator, >= 0.
 
+    Returns
+    -------
+    tuple of array
+        ``(W, loss_history)``: the final weights in ``X``'s dtype and device and a
+        ``(num_iters,)`` array of the minibatch losses (before each update).
+
+    Raises
+    ------
+    TypeError
+        When ``loss_fn`` is not callable, ``X`` not real floating, ``y`` not integer or
+        not concrete, or an option has the wrong type.
+    ValueError
+        When ``X`` has no rows, ``y`` does not have one label per row, an option is out
+        of range, or a concrete label is negative.
+    NotImplementedError
+        For Dask arrays.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
+    >>> from xpops import softmax_loss, train_linear_classifier
     >>> X = xp.asarray([[1.0, 0.0], [0.0, 1.0], [1.0, 0.1], [0.1, 1.0]])
     >>> W, history = train_linear_classifier(
     ...     softmax_loss, X, xp.asarray([0, 1, 0, 1]), learning_rate=1.0, num_iters=20,
@@ -401,11 +530,11 @@ def train_linear_classifier(
     _check_matrix(xp, X, "X")
     _check_samples(X)
     check_integer(xp, y, "y")
-    learning_rate = _check_number(learning_rate, "learning_rate", minimum=0.0)
-    reg = _check_number(reg, "reg", minimum=0.0)
-    num_iters = _check_count(num_iters, "num_iters", minimum=0)
-    batch_size = _check_count(batch_size, "batch_size", minimum=1)
-    seed = _check_count(seed, "seed", minimum=0)
+    learning_rate = check_real(learning_rate, "learning_rate", finite=True, low=0.0)
+    reg = check_real(reg, "reg", finite=True, low=0.0)
+    num_iters = check_count(num_iters, "num_iters")
+    batch_size = check_count(batch_size, "batch_size", minimum=1)
+    seed = check_count(seed, "seed")
     _check_labels(xp, X, y, None)  # the classes come from max(y)
     if not is_concrete(y):
         msg = "`y` must hold concrete values: the number of classes is max(y) + 1"
@@ -426,13 +555,3 @@ def train_linear_classifier(
         return W, xp.zeros((0,), dtype=X.dtype, device=dev)
     # loss_fn may return its loss as a Python float or a 0-d array of another dtype
     return W, xp.stack([xp.asarray(h, dtype=X.dtype, device=dev) for h in history])
-
-
-def _check_count(value: Any, name: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        msg = f"`{name}` must be an int, got {value!r}"
-        raise TypeError(msg)
-    if value < minimum:
-        msg = f"`{name}` must be >= {minimum}, got {value}"
-        raise ValueError(msg)
-    return int(value)

@@ -24,22 +24,27 @@ The exact greedy algorithm behind :func:`nms` and :func:`batched_nms` is in
 
 from __future__ import annotations
 
-import math
-import numbers
 from typing import Any
 
+from .._lib.elsewhere import compute_elsewhere
 from .._lib.indexing import take_nonnegative as _take
 from .._lib.inputs import array_op
-from .._lib.jax_eager import from_host, host_arrays
 from .._lib.namespace import (
     array_namespace,
     as_array,
     default_int,
     device,
-    index_device,
     is_concrete,
 )
-from .._lib.validation import check_choice, concrete_true, reject_lazy
+from .._lib.validation import (
+    check_choice,
+    check_count,
+    check_integer,
+    check_real,
+    check_real_floating,
+    concrete_true,
+    reject_lazy,
+)
 from .boxes import check_offset, xyxy_boxes
 from .nms_greedy import (
     box_columns,
@@ -59,29 +64,9 @@ SOFT_METHODS = ("gaussian", "linear")
 # ------------------------------------------------------------------------ validation
 
 
-def _real(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        msg = f"`{name}` must be a real number, got {value!r}"
-        raise TypeError(msg)
-    out = float(value)
-    if math.isnan(out):
-        msg = f"`{name}` must not be NaN"
-        raise ValueError(msg)
-    return out
-
-
-def _optional_real(value: Any, name: str) -> float | None:
-    return None if value is None else _real(value, name)
-
-
-def _count(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        msg = f"`{name}` must be an int, got {value!r}"
-        raise TypeError(msg)
-    if value < 0:
-        msg = f"`{name}` must be non-negative, got {value}"
-        raise ValueError(msg)
-    return int(value)
+def _score_threshold(value: Any) -> float | None:
+    """``score_threshold``: a real number (infinities included) or None."""
+    return None if value is None else check_real(value, "score_threshold")
 
 
 def _boxes_scores(xp: Any, boxes: Any, scores: Any) -> tuple[Any, Any]:
@@ -90,9 +75,7 @@ def _boxes_scores(xp: Any, boxes: Any, scores: Any) -> tuple[Any, Any]:
     if xyxy.ndim != 2:
         msg = f"`boxes` must have shape (N, 4), got boxes.shape={tuple(boxes.shape)}"
         raise ValueError(msg)
-    if not xp.isdtype(scores.dtype, "real floating"):
-        msg = f"`scores` must have a real floating dtype, got {scores.dtype}"
-        raise TypeError(msg)
+    check_real_floating(xp, scores, "scores")
     n = xyxy.shape[0]
     if tuple(scores.shape) != (n,):
         msg = (
@@ -107,9 +90,7 @@ def _boxes_scores(xp: Any, boxes: Any, scores: Any) -> tuple[Any, Any]:
 
 
 def _labels(xp: Any, labels: Any, n: int) -> Any:
-    if xp.isdtype(labels.dtype, "bool") or not xp.isdtype(labels.dtype, "integral"):
-        msg = f"`labels` must have an integer dtype, got {labels.dtype}"
-        raise TypeError(msg)
+    check_integer(xp, labels, "labels")  # bool is not integral
     if tuple(labels.shape) != (n,):
         msg = f"`labels` must have shape ({n},) like scores, got labels.shape={tuple(labels.shape)}"
         raise ValueError(msg)
@@ -119,42 +100,15 @@ def _labels(xp: Any, labels: Any, n: int) -> Any:
 # --------------------------------------------------------------------------- public
 
 
-def _index_safe(xp: Any, fn: Any, *arrays: Any) -> Any:
-    """``fn(xp, *arrays)`` where the greedy loops run well, results back where inputs live.
-
-    Eager JAX would compile every round of a loop over shrinking arrays anew: there the
-    work runs on NumPy copies. array-api-strict's ``no_x64`` device rejects the int64 that
-    its argsort and nonzero return (see ``_lib.namespace.index_device``): there the work
-    runs on the default device.
-    """
-    home = device(arrays[0])
-    if (host := host_arrays(*arrays)) is not None:
-        out = fn(array_namespace(*(a for a in host if a is not None)), *host)
-        if isinstance(out, tuple):
-            return tuple(from_host(xp, o, home) for o in out)
-        return from_host(xp, out, home)
-    work = index_device(xp, arrays[0])
-    if work is None:
-        return fn(xp, *arrays)
-    out = fn(xp, *(None if a is None else a.to_device(work) for a in arrays))
-
-    def back(x: Any) -> Any:
-        if xp.isdtype(x.dtype, "integral"):
-            x = xp.astype(x, default_int(xp, home))
-        return x.to_device(home)
-
-    return tuple(back(o) for o in out) if isinstance(out, tuple) else back(out)
-
-
 def _run(
     xp: Any, xyxy: Any, scores: Any, labels: Any, iou_threshold: Any,
     score_threshold: Any, max_output_size: Any, offset: Any,
 ) -> Any:
-    t = _real(iou_threshold, "iou_threshold")
-    s_thr = _optional_real(score_threshold, "score_threshold")
-    limit = None if max_output_size is None else _count(max_output_size, "max_output_size")
+    t = check_real(iou_threshold, "iou_threshold")
+    s_thr = _score_threshold(score_threshold)
+    limit = check_count(max_output_size, "max_output_size", optional=True)
     offset = check_offset(offset)
-    return _index_safe(
+    return compute_elsewhere(
         xp, lambda xq, x, s, lab: greedy_nms(xq, x, s, lab, t, s_thr, limit, offset),
         xyxy, scores, labels,
     )
@@ -171,32 +125,57 @@ def nms(
 ) -> Any:
     """Exact greedy non-maximum suppression; kept indices by decreasing score.
 
+    Candidates are visited by decreasing score (equal scores in input order); each is
+    kept unless a box kept before it has an IoU strictly greater than
+    ``iou_threshold`` with it. The IoU is computed in the boxes' dtype and compared with
+    the threshold as a real number (float32 IoU against the double threshold, as
+    torchvision). Equal to ``torchvision.ops.nms`` where no scores tie.
+
     Parameters
     ----------
-    boxes : array ``(N, 4)``, xyxy, real floating or integer (promoted).
-    scores : array ``(N,)``, real floating, no NaN.
+    boxes : array
+        ``(N, 4)`` xyxy boxes, real floating or integer (promoted to the default float
+        dtype).
+    scores : array
+        ``(N,)`` real floating scores, without NaN.
     iou_threshold : float
-        A box is suppressed when its IoU with a kept box is strictly greater.
-    score_threshold : float, optional
+        A box is suppressed when its IoU with a kept box is strictly greater (1.0 keeps
+        identical boxes; a negative threshold keeps one box).
+    score_threshold : float or None, default None
         Boxes with ``score < score_threshold`` are discarded first.
-    max_output_size : int, optional
+    max_output_size : int or None, default None
         At most this many indices (the first ones).
-    offset : {0, 1}
+    offset : {0, 1}, default 0
         Added to every width and height (1: the legacy pixel-inclusive convention).
 
     Returns
     -------
-    array ``(K,)`` of int64 indices into ``boxes``, by decreasing score, equal scores in
-    input order. Equal to ``torchvision.ops.nms`` where no scores tie.
+    array
+        ``(K,)`` int64 indices into ``boxes`` (the default integer dtype where int64 is
+        unavailable), by decreasing score, equal scores in input order, on the device
+        of ``boxes``.
+
+    Raises
+    ------
+    TypeError
+        When ``boxes`` are boolean, ``scores`` are not real floating, a threshold is not
+        a real number or ``max_output_size`` not an int.
+    ValueError
+        When the shapes do not match, a box is inverted, a score or threshold is NaN,
+        ``max_output_size`` is negative or ``offset`` is neither 0 nor 1.
+    NotImplementedError
+        For Dask arrays: the boxes are suppressed one after another.
 
     Examples
     --------
     >>> import array_api_strict as xp
-    >>> import xpops
+    >>> from xpops import nms
     >>> boxes = xp.asarray([[0.0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30]])
     >>> scores = xp.asarray([0.9, 0.8, 0.7])
-    >>> xpops.nms(boxes, scores, 0.5)
+    >>> nms(boxes, scores, 0.5)  # IoU(0, 1) = 81 / 119 > 0.5
     Array([0, 2], dtype=array_api_strict.int64)
+    >>> nms(boxes, scores, 0.7)
+    Array([0, 1, 2], dtype=array_api_strict.int64)
     """
     reject_lazy("nms", _SEQUENTIAL, boxes, scores)
     xp = array_namespace(boxes, scores)
@@ -213,18 +192,53 @@ def batched_nms(
 
     Equal to :func:`nms` run on each label's boxes, the kept indices merged by decreasing
     score (equal scores in input order). Labels are compared, never folded into the
-    coordinates, so large coordinates lose no precision. ``labels`` is an integer
-    ``(N,)`` array; the other arguments are as in :func:`nms` (``max_output_size``
-    applies to the merged list).
+    coordinates, so large coordinates lose no precision. Equal to
+    ``torchvision.ops.batched_nms`` where no scores tie.
+
+    Parameters
+    ----------
+    boxes : array
+        ``(N, 4)`` xyxy boxes, real floating or integer (promoted to the default float
+        dtype).
+    scores : array
+        ``(N,)`` real floating scores, without NaN.
+    labels : array
+        ``(N,)`` integer class labels, any values (negative ones included).
+    iou_threshold : float
+        A box is suppressed when its IoU with a kept box of its label is strictly
+        greater.
+    score_threshold : float or None, default None
+        Boxes with ``score < score_threshold`` are discarded first.
+    max_output_size : int or None, default None
+        At most this many indices of the merged list (the first ones).
+    offset : {0, 1}, default 0
+        Added to every width and height (1: the legacy pixel-inclusive convention).
+
+    Returns
+    -------
+    array
+        ``(K,)`` int64 indices into ``boxes`` (the default integer dtype where int64 is
+        unavailable), by decreasing score, equal scores in input order.
+
+    Raises
+    ------
+    TypeError
+        When ``boxes`` are boolean, ``scores`` are not real floating, ``labels`` are not
+        integers, a threshold is not a real number or ``max_output_size`` not an int.
+    ValueError
+        When the shapes do not match, a box is inverted, a score or threshold is NaN,
+        ``max_output_size`` is negative or ``offset`` is neither 0 nor 1.
+    NotImplementedError
+        For Dask arrays: the boxes are suppressed one after another.
 
     Examples
     --------
     >>> import array_api_strict as xp
-    >>> import xpops
+    >>> from xpops import batched_nms
     >>> boxes = xp.asarray([[0.0, 0, 10, 10], [1, 1, 11, 11], [1, 1, 11, 11]])
     >>> scores = xp.asarray([0.9, 0.8, 0.7])
     >>> labels = xp.asarray([0, 0, 1])
-    >>> xpops.batched_nms(boxes, scores, labels, 0.5)
+    >>> batched_nms(boxes, scores, labels, 0.5)  # box 2 has a label of its own
     Array([0, 2], dtype=array_api_strict.int64)
     """
     reject_lazy("batched_nms", _SEQUENTIAL, boxes, scores, labels)
@@ -246,32 +260,66 @@ def nms_padded(
 ) -> tuple[Any, Any]:
     """Greedy NMS with a static output size, for ``jax.jit``.
 
-    Returns ``(indices, num_valid)``: ``indices`` has exactly ``max_output_size``
-    int64 entries, the first ``num_valid`` equal to
+    The first ``num_valid`` indices equal
     ``nms(boxes, scores, iou_threshold, score_threshold=..., offset=...)[:max_output_size]``
-    and the rest ``-1``; ``num_valid`` is a 0-d integer array. Shapes depend only on
-    ``N`` and ``max_output_size``, so the op runs under ``jax.jit``
-    (TensorFlow's ``non_max_suppression_padded``). Each block of sorted boxes is
-    compared with every earlier box (O(N^2) work, O(N * block) memory).
+    and the rest are ``-1``. Shapes depend only on ``N`` and ``max_output_size``, so the
+    op runs under ``jax.jit`` (TensorFlow's ``non_max_suppression_padded``). Each block
+    of sorted boxes is compared with every earlier box (O(N^2) work, O(N * block)
+    memory).
+
+    Parameters
+    ----------
+    boxes : array
+        ``(N, 4)`` xyxy boxes, real floating or integer (promoted to the default float
+        dtype).
+    scores : array
+        ``(N,)`` real floating scores, without NaN (checked where values can be read).
+    iou_threshold : float
+        A box is suppressed when its IoU with a kept box is strictly greater.
+    max_output_size : int
+        The length of ``indices``, at least 0.
+    score_threshold : float or None, default None
+        Boxes with ``score < score_threshold`` are discarded first.
+    offset : {0, 1}, default 0
+        Added to every width and height (1: the legacy pixel-inclusive convention).
+
+    Returns
+    -------
+    indices : array
+        ``(max_output_size,)`` int64 (the default integer dtype where int64 is
+        unavailable): the kept indices by decreasing score, then ``-1``.
+    num_valid : array
+        0-d integer array, the number of kept indices in ``indices``.
+
+    Raises
+    ------
+    TypeError
+        When ``boxes`` are boolean, ``scores`` are not real floating, a threshold is not
+        a real number or ``max_output_size`` not an int (None included).
+    ValueError
+        When the shapes do not match, a box is inverted, a score or threshold is NaN,
+        ``max_output_size`` is negative or ``offset`` is neither 0 nor 1.
+    NotImplementedError
+        For Dask arrays: the boxes are suppressed one after another.
 
     Examples
     --------
     >>> import array_api_strict as xp
-    >>> import xpops
+    >>> from xpops import nms_padded
     >>> boxes = xp.asarray([[0.0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30]])
     >>> scores = xp.asarray([0.9, 0.8, 0.7])
-    >>> idx, num_valid = xpops.nms_padded(boxes, scores, 0.5, max_output_size=3)
+    >>> idx, num_valid = nms_padded(boxes, scores, 0.5, max_output_size=3)
     >>> idx, num_valid
     (Array([ 0,  2, -1], dtype=array_api_strict.int64), Array(2, dtype=array_api_strict.int64))
     """
     reject_lazy("nms_padded", _SEQUENTIAL, boxes, scores)
     xp = array_namespace(boxes, scores)
     xyxy, scores = _boxes_scores(xp, boxes, scores)
-    t = _real(iou_threshold, "iou_threshold")
-    s_thr = _optional_real(score_threshold, "score_threshold")
-    size = _count(max_output_size, "max_output_size")
+    t = check_real(iou_threshold, "iou_threshold")
+    s_thr = _score_threshold(score_threshold)
+    size = check_count(max_output_size, "max_output_size")
     offset = check_offset(offset)
-    return _index_safe(
+    return compute_elsewhere(
         xp, lambda xq, x, sc: _padded(xq, x, sc, t, s_thr, size, offset), xyxy, scores
     )
 
@@ -328,35 +376,64 @@ def soft_nms(
     (``"linear"``), IoU with the selected box; a box whose decayed score falls below
     ``score_threshold`` is dropped. The loop runs once per kept box.
 
+    Parameters
+    ----------
+    boxes : array
+        ``(N, 4)`` xyxy boxes, real floating or integer (promoted to the default float
+        dtype).
+    scores : array
+        ``(N,)`` real floating scores, without NaN.
+    sigma : float, default 0.5
+        The Gaussian decay's width, > 0 (``"gaussian"`` only).
+    iou_threshold : float, default 0.3
+        The IoU above which ``"linear"`` decays a score.
+    score_threshold : float, default 0.001
+        Boxes whose (decayed) score falls below it are dropped.
+    method : {"gaussian", "linear"}, default "gaussian"
+        The decay.
+    offset : {0, 1}, default 0
+        Added to every width and height (1: the legacy pixel-inclusive convention).
+
     Returns
     -------
-    ``(indices, scores)``: int64 indices in selection order, which is by decreasing
-    decayed score, and their decayed scores (dtype of ``scores``).
+    indices : array
+        ``(K,)`` int64 indices (the default integer dtype where int64 is unavailable)
+        in selection order, which is by decreasing decayed score.
+    scores : array
+        ``(K,)`` their decayed scores, in the dtype of ``scores``.
+
+    Raises
+    ------
+    TypeError
+        When ``boxes`` are boolean, ``scores`` are not real floating or ``sigma`` or a
+        threshold is not a real number.
+    ValueError
+        When the shapes do not match, a box is inverted, a score or threshold is NaN,
+        ``sigma <= 0``, ``method`` is unknown or ``offset`` is neither 0 nor 1.
+    NotImplementedError
+        For Dask arrays: the boxes are selected one after another.
 
     Examples
     --------
     >>> import array_api_strict as xp
-    >>> import xpops
+    >>> from xpops import soft_nms
     >>> boxes = xp.asarray([[0.0, 0, 10, 10], [0, 0, 10, 5], [20, 20, 30, 30]])
     >>> scores = xp.asarray([0.9, 0.8, 0.7])
-    >>> idx, s = xpops.soft_nms(boxes, scores, method="linear")
+    >>> idx, s = soft_nms(boxes, scores, method="linear")  # IoU(0, 1) = 0.5
     >>> idx
     Array([0, 2, 1], dtype=array_api_strict.int64)
-    >>> s
+    >>> s  # box 1: 0.8 * (1 - 0.5)
     Array([0.9, 0.7, 0.4], dtype=array_api_strict.float64)
     """
     reject_lazy("soft_nms", _SEQUENTIAL, boxes, scores)
     xp = array_namespace(boxes, scores)
     xyxy, scores = _boxes_scores(xp, boxes, scores)
-    sigma = _real(sigma, "sigma")
-    if not sigma > 0:
-        msg = f"`sigma` must be positive, got {sigma}"
-        raise ValueError(msg)
-    t = _real(iou_threshold, "iou_threshold")
-    s_thr = _real(score_threshold, "score_threshold")
+    sigma = check_real(sigma, "sigma", low=0.0, low_open=True)
+    t = check_real(iou_threshold, "iou_threshold")
+    s_thr = check_real(score_threshold, "score_threshold")
     check_choice(method, "method", SOFT_METHODS)
     offset = check_offset(offset)
-    return _index_safe(
+    return compute_elsewhere(
         xp, lambda xq, x, sc: _soft(xq, x, sc, sigma, t, s_thr, method, offset), xyxy, scores
     )
 

@@ -5,8 +5,8 @@ Exact, with no N x N matrix. The greedy result over sorted boxes is the unique f
 point of "keep i unless a kept j < i overlaps it above the threshold", and it is found
 in up to three phases:
 
-0. *Few survivors*, for :func:`nms` on at least ``_FEW_MIN`` candidates (plain areas,
-   ``0 <= iou_threshold < 1``), before any full sort: the best ``_FEW_BLOCK`` remaining
+0. *Few survivors*, for :func:`nms` on at least ``few_min`` candidates (plain areas,
+   ``0 <= iou_threshold < 1``), before any full sort: the best ``few_block`` remaining
    candidates (the candidates above a score judged on a sample, sorted) are resolved
    as a block, and the boxes kept drop the candidates they suppress. A grid of cells
    says which kept boxes may reach each candidate (narrowed by the overlap an IoU above
@@ -30,11 +30,16 @@ in up to three phases:
 Everything after phases 0 and 1 only needs the remaining candidates, since they already
 survived every box kept before them. Python loops run over blocks, pair chunks and
 fixed-point rounds, never over boxes or pairs; memory stays O(N * block).
+
+The sizes of the blocks, chunks and grid and the points where one phase hands over to
+the next are the fields of :class:`GreedyTuning`, passed as ``tuning``: they change the
+speed, never the result.
 """
 
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass, fields
 from typing import Any
 
 from .._lib.control import while_loop
@@ -42,9 +47,12 @@ from .._lib.counting import bincount
 from .._lib.indexing import take_nonnegative as _take
 from .._lib.namespace import default_int, device
 from .._lib.topk import smallest_k
+from .._lib.validation import check_count
 from .boxes import safe_ratio
 
 __all__ = [
+    "GreedyTuning",
+    "DEFAULT_TUNING",
     "greedy_nms",
     "strict_threshold",
     "box_columns",
@@ -55,25 +63,77 @@ __all__ = [
     "select_columns",
 ]
 
-_FIRST_BLOCK = 64  # candidates resolved together in phase 1 (grows while few survive)
-_MAX_BLOCK = 1024
-_SPARSE_MIN = 512  # fewer remaining candidates than this stay in phase 1
-_PAIR_CHUNK = 1 << 20  # candidate pairs evaluated at once in phase 2
-_FEW_MIN = 2048  # candidates from which phase 0 (few survivors) is tried
-_FEW_BLOCK = 128  # candidates resolved together in phase 0
-_CELLS = 64  # at most about this many grid cells along each axis in phase 0
-_CELL_DIVS = 4  # grid cells per largest box extent in phase 0
-_SAMPLE = 512  # scores sampled to pick a block in phase 0
-_DENSE_PAIRS = 1 << 15  # phase 0 pairs kept boxes with every candidate up to this many pairs
+@dataclass(frozen=True)
+class GreedyTuning:
+    """Sizes and switch-over points of the greedy engine's phases (module notes).
+
+    They trade speed against memory and Python overhead; the result never depends on
+    them: every setting gives the same indices. Tests pass small values so that small
+    inputs reach every phase.
+    """
+
+    first_block: int = 64
+    """Candidates resolved together in phase 1's first block. Larger blocks mean fewer
+    loop rounds but a ``block x block`` matrix per round and longer suppression chains
+    to iterate; the block doubles while few of its boxes survive."""
+
+    max_block: int = 1024
+    """The largest phase-1 block: caps the ``block x block`` matrix that doubling
+    reaches."""
+
+    sparse_min: int = 512
+    """Remaining candidates from which phase 2 (the pair sweep) may take over; below
+    it, setting up the sweep costs more than finishing in blocks."""
+
+    pair_chunk: int = 1 << 20
+    """Candidate pairs evaluated at once in phase 2: memory of the pair temporaries
+    against the number of loop rounds."""
+
+    few_min: int = 2048
+    """Candidates from which phase 0 (few survivors, before any full sort) is tried;
+    on fewer, a full sort is cheap."""
+
+    few_block: int = 128
+    """Candidates resolved together in each phase-0 block: more boxes settled per
+    round against a larger ``block x block`` matrix and more kept boxes per grid
+    table. At most 255 (the grid's weights are uint8)."""
+
+    cells: int = 64
+    """At most about this many grid cells along each axis in phase 0: finer cells
+    pair each candidate with fewer kept boxes, but the table of cells by kept boxes
+    grows with their square."""
+
+    cell_divs: int = 4
+    """Grid cells per largest box extent in phase 0: finer cells narrow the kept boxes
+    that reach a cell, at the cost of more cells per kept box."""
+
+    sample: int = 512
+    """Scores sampled to pick a phase-0 block without sorting every candidate: a larger
+    sample judges the block's score bound better but costs a larger sort."""
+
+    dense_pairs: int = 1 << 15
+    """Phase 0 pairs every kept box with every candidate up to this many pairs (one
+    plain pass); beyond, it goes through the grid of cells."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if f.name not in ("few_block", "dense_pairs"):
+                check_count(getattr(self, f.name), f.name, minimum=1)
+        check_count(self.few_block, "few_block", minimum=1, maximum=255)
+        check_count(self.dense_pairs, "dense_pairs")
+
+
+DEFAULT_TUNING = GreedyTuning()
 
 
 def greedy_nms(
     xp: Any, xyxy: Any, scores: Any, labels: Any, t: float, s_thr: float | None,
-    limit: int | None, offset: int,
+    limit: int | None, offset: int, *, tuning: GreedyTuning = DEFAULT_TUNING,
 ) -> Any:
     """Kept indices (default integer dtype) of greedy NMS over validated ``(N, 4)`` xyxy
     boxes and ``(N,)`` scores; ``labels`` (or None) keep classes apart, ``t`` is the IoU
-    threshold, ``s_thr`` the score threshold (or None), ``limit`` the most indices.
+    threshold, ``s_thr`` the score threshold (or None), ``limit`` the most indices,
+    ``tuning`` the phases' sizes (the same result for any).
 
     Examples
     --------
@@ -88,8 +148,8 @@ def greedy_nms(
     dev = device(xyxy)
     int_dtype = default_int(xp, dev)
     t = strict_threshold(xp, xyxy.dtype, t)
-    if labels is None and 0 <= t < 1 and xyxy.shape[0] >= _FEW_MIN and limit != 0:
-        found = _few_first(xp, xyxy, scores, t, s_thr, limit, offset)
+    if labels is None and 0 <= t < 1 and xyxy.shape[0] >= tuning.few_min and limit != 0:
+        found = _few_first(xp, xyxy, scores, t, s_thr, limit, offset, tuning)
         if found is not None:
             return xp.astype(found, int_dtype)
     order = _sorted_candidates(xp, scores, s_thr)
@@ -97,7 +157,7 @@ def greedy_nms(
         return xp.zeros((0,), dtype=int_dtype, device=dev)
     sorted_labels = None if labels is None else _take(xp, labels, order)
     cols = box_columns(xp, _take(xp, xyxy, order, axis=0), offset)
-    kept = _greedy(xp, cols, sorted_labels, t, offset, limit)
+    kept = _greedy(xp, cols, sorted_labels, t, offset, limit, tuning)
     return xp.astype(_take(xp, order, kept), int_dtype)
 
 
@@ -238,16 +298,18 @@ def select_columns(xp: Any, cols: Any, labels: Any, mask: Any) -> tuple[Any, Any
 
 def _greedy(
     xp: Any, cols: Any, labels: Any, t: float, offset: int, limit: int | None,
-    block: int = _FIRST_BLOCK, plain: bool = False,
+    tuning: GreedyTuning, block: int | None = None, plain: bool = False,
 ) -> Any:
     """Positions (ascending) kept by greedy NMS over columns ``(5, m)`` in the given order
-    (``plain``: the areas are known to pass :func:`_plain_areas`)."""
+    (``block``: the first block's size, by default ``tuning.first_block``; ``plain``: the
+    areas are known to pass :func:`_plain_areas`)."""
     dev = device(cols)
     pos = xp.arange(cols.shape[1], dtype=default_int(xp, dev), device=dev)
     kept: list[Any] = []
     n_kept = 0
     sparse_checked = t < 0  # a negative threshold suppresses disjoint boxes: no sweep
     guard = not (plain or _plain_areas(xp, cols))
+    block = tuning.first_block if block is None else block
     while cols.shape[1] > 0:
         b = min(block, cols.shape[1])
         head, lab = cols[:, :b], None if labels is None else labels[:b]
@@ -266,14 +328,15 @@ def _greedy(
         cols, labels, idx = select_columns(xp, cols, labels, alive)
         pos = _take(xp, pos, idx)
         m = cols.shape[1]
-        if not sparse_checked and m >= _SPARSE_MIN and (rest_n - m) * 8 < m:
+        if not sparse_checked and m >= tuning.sparse_min and (rest_n - m) * 8 < m:
             sparse_checked = True  # most survive: the pair sweep, if pairs are sparse
             plan = _sweep_plan(xp, cols, labels, offset)
             if plan is not None and plan[0] * 8 < m * m:
-                kept.append(_take(xp, pos, _sparse_greedy(xp, cols, t, offset, plan)))
+                kept.append(_take(xp, pos, _sparse_greedy(xp, cols, t, offset, plan,
+                                                          tuning.pair_chunk)))
                 break
         if 4 * k < b:  # few survive: bigger blocks, fewer rounds
-            block = min(2 * block, _MAX_BLOCK)
+            block = min(2 * block, tuning.max_block)
     out = xp.concat(kept)
     return out if limit is None else out[: min(limit, out.shape[0])]
 
@@ -342,9 +405,10 @@ def _pair_chunks(xp: Any, counts: Any, total: int, chunk: int) -> Any:
 
 
 def _sparse_greedy(
-    xp: Any, cols: Any, t: float, offset: int, plan: tuple[int, Any, Any, int]
+    xp: Any, cols: Any, t: float, offset: int, plan: tuple[int, Any, Any, int], chunk: int
 ) -> Any:
-    """Positions kept by greedy NMS, from the suppression edges among candidate pairs."""
+    """Positions kept by greedy NMS, from the suppression edges among candidate pairs
+    (about ``chunk`` pairs at a time)."""
     total, order, counts, axis = plan
     m = cols.shape[1]
     dev = device(cols)
@@ -352,7 +416,7 @@ def _sparse_greedy(
     swept = _take(xp, cols, order, axis=1)
     lo, hi = swept[1 - axis, :], swept[3 - axis, :]
     src_parts, dst_parts = [], []
-    for p, q in _pair_chunks(xp, counts, total, _PAIR_CHUNK):
+    for p, q in _pair_chunks(xp, counts, total, chunk):
         # cheap rejection first: most candidate pairs are apart along the other axis
         far = xp.maximum(_take(xp, lo, p), _take(xp, lo, q))
         span = xp.minimum(_take(xp, hi, p), _take(xp, hi, q)) - far
@@ -391,7 +455,7 @@ def _sparse_greedy(
 
 def _few_first(
     xp: Any, xyxy: Any, scores: Any, t: float, s_thr: float | None, limit: int | None,
-    offset: int,
+    offset: int, tuning: GreedyTuning,
 ) -> Any:
     """Kept indices from phase 0 then, for what it leaves, the sorted phases; None when
     phase 0 does not apply (see :func:`_few_survivors`)."""
@@ -401,19 +465,19 @@ def _few_first(
     else:
         (picked,) = xp.nonzero(scores >= s_thr)  # ascending: ties stay in input order
         cand_scores, boxes = _take(xp, scores, picked), _take(xp, xyxy, picked, axis=0)
-    if cand_scores.shape[0] < _FEW_MIN or xp.finfo(boxes.dtype).eps > 1e-6:
+    if cand_scores.shape[0] < tuning.few_min or xp.finfo(boxes.dtype).eps > 1e-6:
         return None
     cols = box_columns(xp, boxes, offset)
     if not _plain_areas(xp, cols):
         return None
-    kept, rest = _few_survivors(xp, cols, cand_scores, t, offset, limit)
+    kept, rest = _few_survivors(xp, cols, cand_scores, t, offset, limit, tuning)
     n_kept = sum(k.shape[0] for k in kept)
     if rest is not None and (limit is None or n_kept < limit):
         order = _take(xp, rest, xp.argsort(_take(xp, cand_scores, rest), descending=True,
                                             stable=True))
         more = _greedy(xp, _take(xp, cols, order, axis=1), None, t, offset,
-                       None if limit is None else limit - n_kept,
-                       block=max(_FIRST_BLOCK, min(order.shape[0], 2 * _FEW_BLOCK)),
+                       None if limit is None else limit - n_kept, tuning,
+                       block=max(tuning.first_block, min(order.shape[0], 2 * tuning.few_block)),
                        plain=True)
         kept.append(_take(xp, order, more))
     out = xp.concat(kept)
@@ -423,11 +487,12 @@ def _few_first(
 
 
 def _few_survivors(
-    xp: Any, cols: Any, scores: Any, t: float, offset: int, limit: int | None
+    xp: Any, cols: Any, scores: Any, t: float, offset: int, limit: int | None,
+    tuning: GreedyTuning,
 ) -> tuple[list[Any], Any]:
     """Phase 0, without sorting all candidates: ``(kept, rest)``.
 
-    Repeatedly the ``_FEW_BLOCK`` best remaining candidates (:func:`_best_first`: ties
+    Repeatedly the ``tuning.few_block`` best remaining candidates (:func:`_best_first`: ties
     in position order) are resolved among themselves as in phase 1, and the kept ones
     drop every candidate they suppress (all pairs when few, else :func:`_cell_kills`),
     the block's own boxes included (``t < 1``: a box's IoU with itself is exactly 1,
@@ -444,9 +509,10 @@ def _few_survivors(
     n_kept = 0
     while True:  # a loop over blocks
         n = m if pos is None else pos.shape[0]
-        b = min(_FEW_BLOCK, n)
+        b = min(tuning.few_block, n)
         here = cols if pos is None else _take(xp, cols, pos, axis=1)
-        block = _best_first(xp, scores if pos is None else _take(xp, scores, pos), b)
+        block = _best_first(xp, scores if pos is None else _take(xp, scores, pos), b,
+                            tuning.sample)
         b = block.shape[0]
         head = _take(xp, here, block, axis=1)
         keep = _resolve_all(xp, exceeds(xp, head, head, t, offset, None, None, False)
@@ -458,11 +524,11 @@ def _few_survivors(
         n_kept += k
         if n == b or (limit is not None and n_kept >= limit):
             return kept, None
-        if k * n <= _DENSE_PAIRS:
+        if k * n <= tuning.dense_pairs:
             survive = _survivors(xp, winners, here, t, offset, None, None, False)
         else:
-            grid = _Grid(xp, cols, offset) if grid is None else grid
-            survive = ~_cell_kills(xp, grid, winners, pos, t, offset)
+            grid = _Grid(xp, cols, offset, tuning) if grid is None else grid
+            survive = ~_cell_kills(xp, grid, winners, pos, t, offset, tuning.dense_pairs)
         (alive,) = xp.nonzero(survive)
         if alive.shape[0] == 0:
             return kept, None
@@ -471,16 +537,16 @@ def _few_survivors(
             return kept, pos
 
 
-def _best_first(xp: Any, scores: Any, b: int) -> Any:
+def _best_first(xp: Any, scores: Any, b: int, sample_size: int) -> Any:
     """Positions of the ``b`` best candidates in greedy order (decreasing score, ties in
     position order; ``1 <= b <= n``) without sorting all ``n``: the candidates scoring
     at least a value that about ``4 b`` of them reach (judged on a strided sample of
-    about ``_SAMPLE``) are sorted instead. Fewer than ``b`` when the sample misjudges,
+    about ``sample_size``) are sorted instead. Fewer than ``b`` when the sample misjudges,
     still a prefix of the greedy order; :func:`smallest_k` when ties crowd the value."""
     n = scores.shape[0]
     if n <= 8 * b:
         return xp.argsort(-scores, stable=True)[:b]
-    sample = xp.sort(scores[:: max(1, n // _SAMPLE)])
+    sample = xp.sort(scores[:: max(1, n // sample_size)])
     m = sample.shape[0]
     (top,) = xp.nonzero(scores >= sample[-min(m, -(-4 * b * m // n))])
     if top.shape[0] > 32 * b:
@@ -495,9 +561,9 @@ def _resolve_all(xp: Any, suppresses: Any) -> Any:
 
 
 class _Grid:
-    """Candidates bucketed by the cell of their low corner on a grid of at most
-    ``_CELLS x _CELLS`` cells, about ``extent / _CELL_DIVS`` wide (``extent``: the
-    largest box width or height, plus ``offset``), ``key = row * columns + column``.
+    """Candidates bucketed by the cell of their low corner on a grid of at most ``cells x
+    cells`` cells, about ``extent / cell_divs`` wide (:class:`GreedyTuning`; ``extent``:
+    the largest box width or height, plus ``offset``), ``key = row * columns + column``.
 
     A box ``j`` has an IoU above ``t >= 0`` with a box ``w`` only if, along each axis,
     their overlap (``+ offset``) exceeds ``s = t (hi_w - lo_w + offset)`` (the IoU is at
@@ -511,7 +577,7 @@ class _Grid:
     sorted: a table of cells by kept boxes says which kept boxes reach each cell.
     """
 
-    def __init__(self, xp: Any, cols: Any, offset: int) -> None:
+    def __init__(self, xp: Any, cols: Any, offset: int, tuning: GreedyTuning) -> None:
         dev = device(cols)
         self.offset = offset
         self.eps = xp.finfo(cols.dtype).eps
@@ -521,10 +587,11 @@ class _Grid:
         extents = xp.max(cols[2:4, :] - low, axis=1)
         spans = xp.max(low, axis=1) - origin
         extent = [float(extents[axis]) + offset for axis in (0, 1)]
-        size = [max(extent[axis] / _CELL_DIVS, float(spans[axis]) / _CELLS, 1e-30)
+        max_cells = tuning.cells
+        size = [max(extent[axis] / tuning.cell_divs, float(spans[axis]) / max_cells, 1e-30)
                 for axis in (0, 1)]
-        counts = [min(int(float(spans[axis]) / size[axis]) + 2, _CELLS + 2) for axis in (0, 1)]
-        # per axis (x, y) as columns; cells are int32: at most (_CELLS + 2)^2 keys
+        counts = [min(int(float(spans[axis]) / size[axis]) + 2, max_cells + 2) for axis in (0, 1)]
+        # per axis (x, y) as columns; cells are int32: at most (cells + 2)^2 keys
         self.extent = xp.asarray(extent, dtype=cols.dtype, device=dev)[:, None]
         self.origin = origin[:, None]
         self.size = xp.asarray(size, dtype=cols.dtype, device=dev)[:, None]
@@ -563,14 +630,14 @@ class _Grid:
 
 
 def _cell_kills(
-    xp: Any, grid: _Grid, winners: Any, pos: Any, t: float, offset: int
+    xp: Any, grid: _Grid, winners: Any, pos: Any, t: float, offset: int, dense_pairs: int
 ) -> Any:
     """Mask over the candidates ``pos`` (positions into the grid's boxes; None: all) of
     those a box of ``winners (5, k)`` suppresses.
 
     Each candidate meets the first kept box (in greedy order) that reaches its cell;
     the survivors in a cell that a second one reaches meet every kept box, or, when
-    they would make more than ``_DENSE_PAIRS`` pairs, first the second one, and only
+    they would make more than ``dense_pairs`` pairs, first the second one, and only
     those in a cell that a third one reaches meet them all. Few candidates get past the
     first round when few survive: kept boxes lie far apart. A candidate no kept box
     reaches meets the last one, harmlessly (their IoU is at most ``t``)."""
@@ -590,7 +657,7 @@ def _cell_kills(
     if left.shape[0] == 0:
         return killed
     dead = left[:0]
-    if k * left.shape[0] > _DENSE_PAIRS:  # many: the second kept box of their cell first
+    if k * left.shape[0] > dense_pairs:  # many: the second kept box of their cell first
         second = k - xp.astype(runner_up, xp.int32)
         third = xp.max(below * xp.astype(below < runner_up, weight.dtype), axis=0) > 0
         cell = _take(xp, keys, left)

@@ -216,7 +216,7 @@ def evaluate_coco_files(
     """``coco_evaluate`` of a ground-truth file and a results file, as pycocotools'
     ``COCOeval(gt, gt.loadRes(dt), "bbox")`` sees them: every image and category the
     ground truth lists, in ascending id order."""
-    from ..impl.coco import coco_evaluate
+    from ..impl.detection.coco import coco_evaluate
 
     if xp is None:
         import array_api_compat.numpy as xp_numpy

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from ..impl import coco as _impl
+from ..impl.detection import coco as _impl
 from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Property, Unsupported
 
 # ------------------------------------------------------------------------ parameters

@@ -9,6 +9,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..impl import segmentation as _impl
+from ..impl import segmentation_loss as _loss_impl
 from ._base import (
     Capabilities,
     Case,
@@ -876,7 +877,7 @@ _LOSS_LABELS = np.array([[1, 0, 0], [0, 1, 1]])
 DICE_LOSS = OpSpec(
     name="dice_loss",
     family="segmentation",
-    impl=_impl.dice_loss,
+    impl=_loss_impl.dice_loss,
     oracle=dice_loss_oracle,
     cases=_dice_loss_cases,
     signature=(

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from .. import impl
+from ..impl.detection import voc as impl_voc
 from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Property, Unsupported
 from .average_precision import curve_ap_oracle, voc_ap
 
@@ -279,7 +279,7 @@ def _py_faster_rcnn():
                 else ~np.asarray(difficult).astype(bool))
         npos = np.array([np.sum(kept & (gt_labels == c)) for c in class_ids], np.int64)
         mean = np.asarray(counted.mean() if counted.size else np.nan, np.float64)
-        return impl.voc.VOCResult(ap, mean, class_ids, npos)
+        return impl_voc.VOCResult(ap, mean, class_ids, npos)
 
     return native
 
@@ -374,13 +374,13 @@ INVALID_CASES = (
              ValueError, "ap_method"),
     _invalid("offset 2", _OK.with_args(*_OK.args, offset=2), ValueError, "offset"),
     _invalid("unknown format", _OK.with_args(*_OK.args, box_format="yxyx"), ValueError,
-             "fmt"),
+             "box_format"),
 )
 
 VOC_EVALUATE = OpSpec(
     name="voc_evaluate",
     family="detection",
-    impl=impl.voc.voc_evaluate,
+    impl=impl_voc.voc_evaluate,
     oracle=voc_evaluate_oracle,
     cases=_detections,
     signature=(

@@ -21,25 +21,24 @@ No Python loop runs over detections, images or classes; memory is O(pairs + K N)
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .._lib.counting import bincount
-from .._lib.inputs import array_op
-from .._lib.jax_eager import from_host, host_arrays
-from .._lib.namespace import array_namespace, default_int, device, index_device, is_concrete
-from .._lib.validation import (
+from ..._lib.counting import bincount
+from ..._lib.elsewhere import compute_elsewhere
+from ..._lib.inputs import array_op
+from ..._lib.namespace import array_namespace, default_int, device
+from ..._lib.sorting import dense_codes
+from ..._lib.validation import (
     SORTS_AND_MATCHES,
     check_choice,
-    check_integer,
+    check_real,
     check_real_floating,
-    concrete_true,
     reject_lazy,
-    size,
 )
-from .average_precision import envelope_average_precision
-from .boxes import check_offset, pairwise_iou_xyxy, xyxy_boxes
+from ..average_precision import envelope_average_precision
+from ..boxes import BOX_FORMATS, check_offset, pairwise_iou_xyxy, xyxy_boxes
+from .inputs import check_boxes_2d, check_flags, check_ids, check_no_nan, check_rows
 
 __all__ = ["VOCResult", "voc_evaluate"]
 
@@ -65,72 +64,34 @@ class VOCResult:
 # ------------------------------------------------------------------------ validation
 
 
-def _check_vector(xp: Any, x: Any, name: str, length: int | None, kind: str) -> None:
-    if kind == "integer":
-        check_integer(xp, x, name)
-    elif kind == "floating":
-        check_real_floating(xp, x, name)
-    elif not xp.isdtype(x.dtype, ("bool", "integral")):
-        msg = f"`{name}` must be boolean or 0/1 integers, got dtype {x.dtype}"
-        raise TypeError(msg)
-    if x.ndim != 1 or (length is not None and x.shape[0] != length):
-        want = "(N,)" if length is None else f"({length},)"
-        msg = f"`{name}` must have shape {want}, got {name}.shape={tuple(x.shape)}"
-        raise ValueError(msg)
-
-
-def _check_no_nan(xp: Any, x: Any, name: str) -> None:
-    if is_concrete(x) and size(x) and concrete_true(xp.any(xp.isnan(x))):
-        msg = f"`{name}` must not hold NaN"
-        raise ValueError(msg)
-
-
-def _check_threshold(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        msg = f"`iou_threshold` must be a real number, got {value!r}"
-        raise TypeError(msg)
-    if not 0 < value <= 1:
-        msg = f"`iou_threshold` must lie in (0, 1], got {value!r}"
-        raise ValueError(msg)
-    return float(value)
-
-
-def _validate(
-    xp: Any, det: tuple[Any, Any, Any, Any], gt: tuple[Any, Any, Any], difficult: Any
-) -> None:
+def _checked_boxes(
+    xp: Any, det: tuple[Any, Any, Any, Any], gt: tuple[Any, Any, Any], difficult: Any,
+    box_format: str,
+) -> tuple[Any, Any]:
+    """Every array checked; the boxes as xyxy, without NaN."""
     det_boxes, det_scores, det_labels, det_image_ids = det
     gt_boxes, gt_labels, gt_image_ids = gt
-    for boxes, name in ((det_boxes, "det_boxes"), (gt_boxes, "gt_boxes")):
-        if boxes.ndim != 2 or boxes.shape[1] != 4:
-            msg = f"`{name}` must have shape (N, 4), got {name}.shape={tuple(boxes.shape)}"
-            raise ValueError(msg)
+    check_choice(box_format, "box_format", BOX_FORMATS)
+    check_boxes_2d(det_boxes, "det_boxes")
+    check_boxes_2d(gt_boxes, "gt_boxes")
     d, g = det_boxes.shape[0], gt_boxes.shape[0]
-    _check_vector(xp, det_scores, "det_scores", d, "floating")
-    _check_vector(xp, det_labels, "det_labels", d, "integer")
-    _check_vector(xp, det_image_ids, "det_image_ids", d, "integer")
-    _check_vector(xp, gt_labels, "gt_labels", g, "integer")
-    _check_vector(xp, gt_image_ids, "gt_image_ids", g, "integer")
-    _check_no_nan(xp, det_scores, "det_scores")
+    check_real_floating(xp, det_scores, "det_scores")
+    check_rows(det_scores, "det_scores", d, "det_boxes")
+    check_ids(xp, det_labels, "det_labels", d, "det_boxes")
+    check_ids(xp, det_image_ids, "det_image_ids", d, "det_boxes")
+    check_ids(xp, gt_labels, "gt_labels", g, "gt_boxes")
+    check_ids(xp, gt_image_ids, "gt_image_ids", g, "gt_boxes")
+    check_no_nan(xp, det_scores, "det_scores")
     if difficult is not None:
-        _check_vector(xp, difficult, "gt_difficult", g, "flag")
-        if difficult.dtype != xp.bool and is_concrete(difficult) and g:
-            if concrete_true(xp.any((difficult != 0) & (difficult != 1))):
-                msg = (
-                    "`gt_difficult` must hold only 0 and 1 (or booleans); got values in "
-                    f"[{int(xp.min(difficult))}, {int(xp.max(difficult))}]"
-                )
-                raise ValueError(msg)
+        check_flags(xp, difficult, "gt_difficult", g, "gt_boxes")
+    det_xyxy = xyxy_boxes(xp, det_boxes, fmt=box_format, name="det_boxes")
+    gt_xyxy = xyxy_boxes(xp, gt_boxes, fmt=box_format, name="gt_boxes")
+    check_no_nan(xp, det_xyxy, "det_boxes")
+    check_no_nan(xp, gt_xyxy, "gt_boxes")
+    return det_xyxy, gt_xyxy
 
 
 # ------------------------------------------------------------------------- compute
-
-
-def _dense(xp: Any, a: Any, b: Any, index: Any) -> tuple[Any, Any, Any]:
-    """The sorted distinct values of ``a`` and ``b`` together, and each one's position."""
-    values, inverse = xp.unique_inverse(xp.concat((xp.astype(a, index), xp.astype(b, index))))
-    inverse = xp.astype(xp.reshape(inverse, (-1,)), index)
-    n = a.shape[0]
-    return values, inverse[:n], inverse[n:]
 
 
 def _best_candidates(
@@ -222,30 +183,6 @@ def voc_evaluate(
 ) -> VOCResult:
     r"""PASCAL VOC detection average precision per class, and its mean (mAP).
 
-    Parameters
-    ----------
-    det_boxes : ``(D, 4)`` real floating or integer boxes in ``box_format``.
-    det_scores : ``(D,)`` real floating; NaN raises ValueError.
-    det_labels, det_image_ids : ``(D,)`` integers (any values: ids, not indices).
-    gt_boxes : ``(G, 4)``; gt_labels, gt_image_ids : ``(G,)`` integers.
-    gt_difficult : ``(G,)`` booleans or 0/1 integers, or None (no difficult object).
-    iou_threshold : float in (0, 1]
-        A detection matches when IoU >= ``iou_threshold``.
-    ap_method : {"all_points", "voc11"}
-        ``"all_points"``: area under the precision envelope (VOC 2010+ devkit);
-        ``"voc11"``: the VOC 2007 11-point rule, recalls exactly k/10.
-    offset : {1, 0}
-        Added to every width and height (1: the devkit's pixel-inclusive boxes).
-    box_format : {"xyxy", "xywh", "cxcywh"}
-        Converted to xyxy continuously (x2 = x + w) before ``offset`` applies.
-
-    Returns
-    -------
-    VOCResult
-        ``per_class_ap`` ``(K,)`` and ``map`` (0-d) in the boxes' and scores' common
-        floating dtype, ``class_ids`` ``(K,)`` ascending (the labels of detections and
-        ground truth together), ``num_positives`` ``(K,)``.
-
     The devkit's rules: per class, detections are ranked by score with a stable sort
     (ties keep input order). Each detection looks only at the ground truth of its image
     and class with the highest IoU (the first in input order among equal IoUs); it is a
@@ -255,61 +192,90 @@ def voc_evaluate(
     in recall. Precision :math:`tp/(tp + fp)` and recall :math:`tp/P` at each rank give
     the curve integrated by :func:`interpolated_average_precision`. A class without
     non-difficult ground truth has AP NaN and is left out of ``map``; a class with
-    ground truth but no detections has AP 0.
+    ground truth but no detections has AP 0. Data-dependent shapes (K, candidate
+    pairs): eager only, not jit-able.
 
-    Data-dependent shapes (K, candidate pairs): eager only, not jit-able.
+    Parameters
+    ----------
+    det_boxes : array
+        ``(D, 4)`` real floating or integer boxes in ``box_format``.
+    det_scores : array
+        ``(D,)`` real floating scores, without NaN.
+    det_labels, det_image_ids : array
+        ``(D,)`` integer class and image ids of the detections (ids, not indices).
+    gt_boxes : array
+        ``(G, 4)`` ground-truth boxes in ``box_format``.
+    gt_labels, gt_image_ids : array
+        ``(G,)`` integer class and image ids of the ground truth.
+    gt_difficult : array or None, default None
+        ``(G,)`` booleans or 0/1 integers; None: no object is difficult.
+    iou_threshold : float, default 0.5
+        In (0, 1]: a detection matches when IoU >= ``iou_threshold``.
+    ap_method : {"all_points", "voc11"}, default "all_points"
+        ``"all_points"``: area under the precision envelope (VOC 2010+ devkit);
+        ``"voc11"``: the VOC 2007 11-point rule, recalls exactly k/10.
+    offset : {1, 0}, default 1
+        Added to every width and height (1: the devkit's pixel-inclusive boxes).
+    box_format : {"xyxy", "xywh", "cxcywh"}, default "xyxy"
+        Converted to xyxy continuously (x2 = x + w) before ``offset`` applies.
+
+    Returns
+    -------
+    VOCResult
+        ``per_class_ap`` ``(K,)`` and ``map`` (0-d) in the boxes' and scores' common
+        floating dtype, ``class_ids`` ``(K,)`` ascending (the labels of detections and
+        ground truth together) and ``num_positives`` ``(K,)`` in the default integer
+        dtype, on the device of ``det_boxes``.
+
+    Raises
+    ------
+    TypeError
+        When the scores are not real floating, ids or labels not integers, boxes
+        boolean, ``gt_difficult`` neither boolean nor integer, or ``iou_threshold`` not
+        a real number.
+    ValueError
+        When shapes do not match, a box is inverted or NaN, a score is NaN,
+        ``gt_difficult`` holds values other than 0 and 1, ``iou_threshold`` lies outside
+        (0, 1], or ``ap_method``, ``offset`` or ``box_format`` is unknown.
+    NotImplementedError
+        For Dask arrays: detections are sorted and matched eagerly.
 
     Examples
     --------
+    Two images with one object each. Ranked by score: a hit on image 0 (precision 1,
+    recall 1/2), a miss on image 1 (precision 1/2), a hit on image 1 (precision 2/3,
+    recall 1): AP = 1/2 * 1 + 1/2 * 2/3.
+
     >>> import array_api_strict as xp
-    >>> import xpops
-    >>> gt = xp.asarray([[0.0, 0, 10, 10], [20, 20, 30, 30]])
-    >>> det = xp.asarray([[0.0, 0, 10, 10], [0, 0, 10, 9], [21, 20, 30, 30]])
-    >>> r = xpops.voc_evaluate(det, xp.asarray([0.9, 0.8, 0.7]), xp.asarray([1, 1, 1]),
-    ...                        xp.asarray([0, 0, 0]), gt, xp.asarray([1, 1]),
-    ...                        xp.asarray([0, 0]))
+    >>> from xpops import voc_evaluate
+    >>> gt = xp.asarray([[0.0, 0, 10, 10], [0, 0, 10, 10]])
+    >>> det = xp.asarray([[0.0, 0, 10, 10], [50, 50, 60, 60], [0, 0, 10, 10]])
+    >>> r = voc_evaluate(det, xp.asarray([0.9, 0.8, 0.7]), xp.asarray([1, 1, 1]),
+    ...                  xp.asarray([0, 1, 1]), gt, xp.asarray([1, 1]), xp.asarray([0, 1]))
     >>> r.per_class_ap
-    Array([0.83333333], dtype=array_api_strict.float64)
+    Array([0.8333], dtype=array_api_strict.float64)
+    >>> r.class_ids, r.num_positives
+    (Array([1], dtype=array_api_strict.int64), Array([2], dtype=array_api_strict.int64))
     """
     arrays = [det_boxes, det_scores, det_labels, det_image_ids, gt_boxes, gt_labels,
               gt_image_ids]
     difficult = [] if gt_difficult is None else [gt_difficult]
     reject_lazy("voc_evaluate", SORTS_AND_MATCHES, *arrays, *difficult)
     xp = array_namespace(*arrays, *difficult)
-    iou_threshold = _check_threshold(iou_threshold)
+    iou_threshold = check_real(iou_threshold, "iou_threshold", low=0.0, high=1.0,
+                               low_open=True)
     check_choice(ap_method, "ap_method", VOC_AP_METHODS)
     offset = check_offset(offset)
-    _validate(xp, (det_boxes, det_scores, det_labels, det_image_ids),
-              (gt_boxes, gt_labels, gt_image_ids), gt_difficult)
-    options: dict[str, Any] = {
-        "iou_threshold": iou_threshold, "ap_method": ap_method, "offset": offset}
-    home = device(det_scores)
-    home_int = default_int(xp, home)
-    if (host := host_arrays(*arrays, gt_difficult)) is not None:
-        # eager JAX: data-dependent shapes would compile every call anew (_lib.jax_eager)
-        result = voc_evaluate(*host[:-1], gt_difficult=host[-1], box_format=box_format,
-                              **options)
-        return _result_map(result, lambda a: from_host(xp, a, home))
-    if (elsewhere := index_device(xp, det_scores)) is not None:
-        result = voc_evaluate(
-            *(a.to_device(elsewhere) for a in arrays),
-            gt_difficult=None if gt_difficult is None else gt_difficult.to_device(elsewhere),
-            box_format=box_format, **options,
-        )
-        return _result_map(result, lambda a: (
-            xp.astype(a, home_int) if xp.isdtype(a.dtype, "integral") else a).to_device(home))
-    det_xyxy = xyxy_boxes(xp, det_boxes, fmt=box_format, name="det_boxes")
-    gt_xyxy = xyxy_boxes(xp, gt_boxes, fmt=box_format, name="gt_boxes")
-    _check_no_nan(xp, det_xyxy, "det_boxes")
-    _check_no_nan(xp, gt_xyxy, "gt_boxes")
-    return _evaluate(xp, det_xyxy, det_scores, det_labels, det_image_ids, gt_xyxy,
-                     gt_labels, gt_image_ids, gt_difficult, **options)
+    det_xyxy, gt_xyxy = _checked_boxes(
+        xp, (det_boxes, det_scores, det_labels, det_image_ids),
+        (gt_boxes, gt_labels, gt_image_ids), gt_difficult, box_format)
 
+    def evaluate(xq: Any, *args: Any) -> VOCResult:
+        return _evaluate(xq, *args, iou_threshold=iou_threshold, ap_method=ap_method,
+                         offset=offset)
 
-def _result_map(result: VOCResult, fn: Callable[[Any], Any]) -> VOCResult:
-    """``result`` with ``fn`` applied to each of its arrays (moving them home)."""
-    return VOCResult(*(fn(a) for a in (result.per_class_ap, result.map, result.class_ids,
-                                       result.num_positives)))
+    return compute_elsewhere(xp, evaluate, det_xyxy, det_scores, det_labels, det_image_ids,
+                             gt_xyxy, gt_labels, gt_image_ids, gt_difficult)
 
 
 def _evaluate(
@@ -323,9 +289,9 @@ def _evaluate(
     det_xyxy, gt_xyxy = xp.astype(det_xyxy, dtype), xp.astype(gt_xyxy, dtype)
     n_det, n_gt = det_xyxy.shape[0], gt_xyxy.shape[0]
 
-    class_ids, gt_cls, det_cls = _dense(xp, gt_labels, det_labels, index)
+    class_ids, gt_cls, det_cls = dense_codes(xp, gt_labels, det_labels, index)
     k = class_ids.shape[0]
-    _, gt_img, det_img = _dense(xp, gt_image_ids, det_image_ids, index)
+    _, gt_img, det_img = dense_codes(xp, gt_image_ids, det_image_ids, index)
     difficult = (
         xp.zeros((n_gt,), dtype=xp.bool, device=dev) if gt_difficult is None
         else xp.astype(gt_difficult, xp.bool)
