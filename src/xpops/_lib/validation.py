@@ -165,27 +165,25 @@ def check_label_range(
         bad = bad & (x != ignore_index)
     if not concrete_true(xp.any(bad)):
         return
-    if (elsewhere := index_device(xp, x)) is not None:  # argmax gives int64 (no_x64)
-        bad, x = xp.asarray(bad, device=elsewhere), xp.asarray(x, device=elsewhere)
-    flat_bad = xp.reshape(bad, (-1,))
-    first = int(xp.argmax(xp.astype(flat_bad, xp.int8)))
-    value = int(xp.reshape(x, (-1,))[first])
     allowed = "[0, inf)" if num_classes is None else f"[0, {num_classes})"
-    index = tuple(int(i) for i in _unravel(first, tuple(x.shape)))
-    msg = (
-        f"`{name}` holds labels outside {allowed}: first bad value {value} at index "
-        f"{index[0] if len(index) == 1 else index}"
-        + ("" if ignore_index is None else f" (ignore_index={ignore_index})")
-    )
+    msg = f"`{name}` holds labels outside {allowed}: " + _first_bad(xp, x, bad, ignore_index)
     raise ValueError(msg)
 
 
-def _unravel(flat: int, shape: tuple[int, ...]) -> list[int]:
-    out = []
-    for n in reversed(shape):
-        out.append(flat % n)
-        flat //= n
-    return out[::-1]
+def _first_bad(xp: Any, x: Any, bad: Any, ignore_index: int | None) -> str:
+    """"first bad value V at index I" for the first True of ``bad`` in row-major order."""
+    if (elsewhere := index_device(xp, x)) is not None:  # argmax gives int64 (no_x64)
+        bad, x = xp.asarray(bad, device=elsewhere), xp.asarray(x, device=elsewhere)
+    first = int(xp.argmax(xp.astype(xp.reshape(bad, (-1,)), xp.int8)))
+    flat = xp.reshape(x, (-1,))[first]
+    value = int(flat) if xp.isdtype(x.dtype, "integral") else float(flat)
+    index: list[int] = []
+    for n in reversed(tuple(x.shape)):
+        index.insert(0, first % n)
+        first //= n
+    return f"first bad value {value} at index {index[0] if len(index) == 1 else tuple(index)}" + (
+        "" if ignore_index is None else f" (ignore_index={ignore_index})"
+    )
 
 
 def concrete_true(flag: Any) -> bool:
@@ -340,15 +338,5 @@ def check_binary_values(
         bad = bad & (x != ignore_index)
     if not concrete_true(xp.any(bad)):
         return
-    if (elsewhere := index_device(xp, x)) is not None:  # argmax gives int64 (no_x64)
-        bad, x = xp.asarray(bad, device=elsewhere), xp.asarray(x, device=elsewhere)
-    first = int(xp.argmax(xp.astype(xp.reshape(bad, (-1,)), xp.int8)))
-    flat = xp.reshape(x, (-1,))[first]
-    value = int(flat) if integral else float(flat)
-    index = tuple(int(i) for i in _unravel(first, tuple(x.shape)))
-    msg = (
-        f"`{name}` must hold only 0 and 1: first bad value {value} at index "
-        f"{index[0] if len(index) == 1 else index}"
-        + ("" if ignore_index is None else f" (ignore_index={ignore_index})")
-    )
+    msg = f"`{name}` must hold only 0 and 1: " + _first_bad(xp, x, bad, ignore_index)
     raise ValueError(msg)
