@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 import xpops
-from xpops.cli import load_impls, main
+from xpops.cli import main
 from xpops.conformance.backends import select
-from xpops.conformance.engine import check_op, compare
+from xpops.conformance.engine import OpResult, Status, check_op, compare
+from xpops.conformance.targets import TargetError, load_impls
 from xpops.spec import SPECS
 
 # JAX compiles every new shape eagerly, so it gets fewer drawn cases in the default run.
@@ -154,14 +155,41 @@ def test_cli_matrix_lists_missing_backends(capsys, tmp_path):
 
 
 def test_load_impls_errors():
-    with pytest.raises(SystemExit, match="exactly one --op"):
+    with pytest.raises(TargetError, match="xpops:softmax names one callable: give exactly one"):
         load_impls("xpops:softmax", ["softmax", "sigmoid"])
-    with pytest.raises(SystemExit, match="cannot import"):
+    with pytest.raises(ValueError, match="cannot import 'no_such_module_xyz'"):
         load_impls("no_such_module_xyz", ["softmax"])
-    with pytest.raises(SystemExit, match="no attribute"):
+    with pytest.raises(TargetError, match="'xpops' has no attribute 'nope'"):
         load_impls("xpops:nope", ["softmax"])
+    with pytest.raises(TargetError, match="'json' defines none of the ops"):
+        load_impls("json", ["softmax"])
     assert load_impls("xpops", ["softmax", "sigmoid"]) == {
         "softmax": xpops.softmax, "sigmoid": xpops.sigmoid}
+
+
+@pytest.mark.parametrize(("impl", "ops", "message"), [
+    ("no_such_module_xyz", ["softmax"], "--impl: cannot import 'no_such_module_xyz'"),
+    ("xpops:nope", ["softmax"], "--impl: 'xpops' has no attribute 'nope'"),
+    ("xpops:softmax", ["softmax", "sigmoid"],
+     "--impl xpops:softmax names one callable: give exactly one --op"),
+])
+def test_cli_impl_that_names_nothing_exits_1_with_why(capsys, impl, ops, message):
+    args = [a for op in ops for a in ("--op", op)]
+    assert main(["conformance", "--impl", impl, *args, "--backend", "numpy", "-q"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith(message) and not captured.out
+
+
+def test_status_values_are_the_report_words():
+    """Two states stay apart: an op that cannot run on a backend by design ("not
+    supported"), and an implementation that offers none of the options the cases use
+    ("unsupported"). A status given as its word is converted; a misspelt one raises."""
+    assert Status.NOT_ON_BACKEND == "not supported"
+    assert Status.OPTIONS_UNSUPPORTED == "unsupported"
+    assert OpResult("softmax", "numpy", "not provided").status is Status.NOT_PROVIDED
+    assert json.loads(json.dumps({"status": Status.FAIL})) == {"status": "fail"}
+    with pytest.raises(ValueError, match="'passed'"):
+        OpResult("softmax", "numpy", "passed")
 
 
 def test_unknown_op_and_backend_exit_2(capsys):

@@ -105,3 +105,9 @@ def test_one_callable_without_an_op_is_a_usage_error(project):
     result = project.runpytest_inprocess(*_ARGS, "--xpops-impl=myops:softmax")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*give exactly one --xpops-op*"])
+
+
+def test_a_target_that_does_not_import_is_a_usage_error(project):
+    result = project.runpytest_inprocess(*_ARGS, "--xpops-impl=no_such_module_xyz")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--xpops-impl: cannot import 'no_such_module_xyz'*"])

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ._text import aligned_table
-from .conformance.targets import load_impls
 
-__all__ = ["main", "load_impls"]
+__all__ = ["main"]
 
 
 def _duration(seconds: float) -> str:
@@ -57,9 +56,11 @@ def _conformance_cells(args: argparse.Namespace, chosen: list[Any], names: list[
     list[Any], Any, dict[tuple[str, str], Any]
 ]:
     """The (op, backend) cells to check, their options, and the cells settled without a
-    check (ops an ``--impl`` module does not provide)."""
-    from .conformance.engine import OpResult
+    check (ops an ``--impl`` module does not provide). Raises TargetError for an
+    ``--impl`` that names no implementation."""
     from .conformance.natives import array_library, find_natives
+    from .conformance.results import OpResult, Status
+    from .conformance.targets import TargetError, load_impls
     from .conformance.workers import Cell, CellOptions
 
     natives = find_natives(args.impl, chosen) if args.impl else {}
@@ -71,12 +72,19 @@ def _conformance_cells(args: argparse.Namespace, chosen: list[Any], names: list[
             if b.split(":")[0] == array_library(natives[s.name])
         ]
         return cells, options, {}
-    provided = load_impls(args.impl, [s.name for s in chosen]) if args.impl else None
+    if args.impl and ":" in args.impl and len(chosen) != 1:
+        msg = (f"--impl {args.impl} names one callable: give exactly one --op "
+               f"(got {[s.name for s in chosen]})")
+        raise TargetError(msg)
+    try:
+        provided = load_impls(args.impl, [s.name for s in chosen]) if args.impl else None
+    except TargetError as exc:
+        raise TargetError(f"--impl: {exc}") from exc
     cells, settled = [], {}
     for s in chosen:
         for b in names:
             if provided is not None and s.name not in provided:
-                settled[s.name, b] = OpResult(s.name, b, "not provided")
+                settled[s.name, b] = OpResult(s.name, b, Status.NOT_PROVIDED)
             else:
                 cells.append(Cell(s.name, b))
     return cells, options, settled
@@ -93,6 +101,8 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
         format_matrix,
         write_report,
     )
+    from .conformance.results import Status
+    from .conformance.targets import TargetError
     from .conformance.workers import check_cell, run_cells
 
     try:
@@ -105,8 +115,12 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"xpops conformance: {exc}", file=sys.stderr)
         return 2
+    try:
+        cells, options, settled = _conformance_cells(args, chosen, names)
+    except TargetError as exc:  # a bad --impl: its message alone, status 1
+        print(exc, file=sys.stderr)
+        return 1
     progress = None if args.quiet else _progress_bar()
-    cells, options, settled = _conformance_cells(args, chosen, names)
     resources = None
     if args.in_process:
         checked = []
@@ -138,11 +152,12 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
     for path in args.report:
         write_report(results, path, resources)
         print(f"report written to {path}")
-    if any(r.status == "fail" for r in results):
+    statuses = {r.status for r in results}
+    if Status.FAIL in statuses:
         return 1
-    if any(r.status == "not run" for r in results):
+    if Status.NOT_RUN in statuses:
         return 130
-    return 3 if any(r.status == "error" for r in results) else 0
+    return 3 if Status.ERROR in statuses else 0
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:

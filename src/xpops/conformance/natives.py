@@ -14,7 +14,8 @@ from typing import Any
 
 from ..spec import Native, OpSpec
 from .backends import Backend
-from .engine import OpResult, check_op
+from .engine import check_op
+from .results import OpResult, Status
 
 __all__ = ["ARRAY_LIBRARY", "array_library", "find_natives", "native_backends", "check_native"]
 
@@ -75,7 +76,7 @@ def check_native(
         fn = native.load()
     except ImportError as exc:
         return [
-            OpResult(spec.name, b.name, "not installed", impl=native.name,
+            OpResult(spec.name, b.name, Status.NOT_INSTALLED, impl=native.name,
                      reason=f"{native.library}: {exc}")
             for b in chosen
         ]

@@ -25,6 +25,8 @@ from typing import Any
 
 import pytest
 
+from .results import OpResult, Status
+
 __all__ = ["XpopsItem", "conformance_failure_report"]
 
 
@@ -44,18 +46,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="hypothesis cases per op, backend and dtype (default 25)")
 
 
-def conformance_failure_report(result: Any, limit: int = 5) -> str:
+def conformance_failure_report(result: OpResult, limit: int = 5) -> str:
     """The engine's failures of one result, with their reproducing inputs."""
     from .report import format_failures
 
     return format_failures([result], limit=limit)
 
 
-def _outcome(result: Any) -> None:
-    """Fail, skip or pass a test for one :class:`~xpops.conformance.engine.OpResult`."""
-    if result.status == "fail":
+# cells whose checks did not run: their items are skipped, not passed
+_SKIPPED = (
+    Status.NOT_INSTALLED, Status.NOT_PROVIDED, Status.OPTIONS_UNSUPPORTED, Status.NOT_ON_BACKEND,
+)
+
+
+def _outcome(result: OpResult) -> None:
+    """Fail, skip or pass a test for one :class:`~xpops.conformance.results.OpResult`."""
+    if result.status == Status.FAIL:
         pytest.fail(conformance_failure_report(result), pytrace=False)
-    if result.status in ("not installed", "not provided", "unsupported"):
+    if result.status in _SKIPPED:
         pytest.skip(f"{result.op} @ {result.backend}: {result.status} {result.reason}".rstrip())
 
 
@@ -84,12 +92,12 @@ class XpopsItem(pytest.Item):
                 pytest.skip(f"{native.name} takes no {backend.name} arrays")
             _outcome(results[0])
             return
-        from .targets import load_impls
+        from .targets import TargetError, load_impls
 
         try:
             fn = load_impls(self.target, [self.op])[self.op]
-        except SystemExit as exc:
-            pytest.fail(str(exc), pytrace=False)
+        except TargetError as exc:
+            pytest.fail(f"--xpops-impl: {exc}", pytrace=False)
         if not backend.available:
             pytest.skip(f"{backend.name}: {backend.reason}")
         _outcome(check_op(spec, backend, fn, impl_name=self.target, max_examples=self.max_examples,
@@ -120,15 +128,15 @@ def _pairs(config: pytest.Config, target: str) -> list[tuple[str, str]]:
     if natives:
         return [(s.name, b.name) for s in chosen if s.name in natives
                 for b in native_backends(natives[s.name], backends)]
-    from .targets import load_impls
+    from .targets import TargetError, load_impls
 
     if ":" in target and len(chosen) != 1:
         msg = f"--xpops-impl {target} names one callable: give exactly one --xpops-op"
         raise pytest.UsageError(msg)
     try:
         ops = list(load_impls(target, [s.name for s in chosen]))
-    except SystemExit as exc:
-        raise pytest.UsageError(str(exc)) from exc
+    except TargetError as exc:
+        raise pytest.UsageError(f"--xpops-impl: {exc}") from exc
     return [(op, b.name) for op in ops for b in backends]
 
 
@@ -163,7 +171,7 @@ def xpops_conformance() -> Callable[..., Any]:
     """
 
     def check(fn: Callable[..., Any], *, op: str, backend: str = "numpy",
-              max_examples: int = 25, seed: int = 0) -> list[Any]:
+              max_examples: int = 25, seed: int = 0) -> list[OpResult]:
         from .. import spec as specs
         from .backends import select
         from .engine import check_op
@@ -173,7 +181,7 @@ def xpops_conformance() -> Callable[..., Any]:
             pytest.skip(f"no installed backend matches {backend!r}")
         results = [check_op(specs.get(op), b, fn, max_examples=max_examples, seed=seed)
                    for b in available]
-        failed = [r for r in results if r.status == "fail"]
+        failed = [r for r in results if r.status == Status.FAIL]
         if failed:
             pytest.fail("\n".join(conformance_failure_report(r) for r in failed),
                         pytrace=False)

@@ -12,8 +12,8 @@ from dataclasses import asdict
 from .. import _report
 from .._report import cell, esc
 from .._text import aligned_table
-from .engine import Failure, OpResult
 from .resources import ResourceLog
+from .results import Failure, OpResult, Status
 
 __all__ = [
     "REPORT_FORMATS",
@@ -26,14 +26,23 @@ __all__ = [
     "write_report",
 ]
 
-_SYMBOL = {"pass": "pass", "fail": "FAIL", "not installed": "-", "not provided": "n/a",
-           "not supported": "no", "error": "ERROR", "not run": "not run"}
+# how each status reads in a matrix cell
+_SYMBOL = {
+    Status.PASS: "pass",
+    Status.FAIL: "FAIL",
+    Status.NOT_INSTALLED: "-",
+    Status.NOT_PROVIDED: "n/a",
+    Status.NOT_ON_BACKEND: "no",
+    Status.OPTIONS_UNSUPPORTED: "unsupported",
+    Status.ERROR: "ERROR",
+    Status.NOT_RUN: "not run",
+}
 
 
 def _cell(r: OpResult) -> str:
-    if r.status in ("pass", "fail"):
+    if r.status.checked:
         return f"{_SYMBOL[r.status]} {r.cases} {r.max_abs_err:.0e}"
-    return _SYMBOL.get(r.status, r.status)
+    return _SYMBOL[r.status]
 
 
 def _grid(results: Sequence[OpResult]) -> tuple[list[str], list[str], dict]:
@@ -49,7 +58,7 @@ def format_matrix(results: Sequence[OpResult]) -> str:
     for op in ops:
         rows.append([op, *(_cell(by[op, b]) if (op, b) in by else "" for b in backends)])
     lines = aligned_table(rows)
-    missing = sorted({(r.backend, r.reason) for r in results if r.status == "not installed"})
+    missing = sorted({(r.backend, r.reason) for r in results if r.status == Status.NOT_INSTALLED})
     legend = "cells: status, cases run, worst absolute error vs the float64 oracle"
     if missing:
         legend += "\nnot installed: " + "; ".join(f"{b} ({why})" for b, why in missing)
@@ -107,7 +116,7 @@ def _failure_lines(
 ) -> list[str]:
     out = []
     for r in results:
-        if r.status != "fail":
+        if r.status != Status.FAIL:
             continue
         out.append(style["head"].format(op=quote(r.op), backend=quote(r.backend),
                                         anchor=_anchor(r)))
@@ -136,7 +145,7 @@ def format_failures(results: Sequence[OpResult], limit: int = 3) -> str:
     then each cell that could not finish with what is known of why."""
     lines = _failure_lines(results, limit, _TEXT_FAILURES, str)
     for r in results:
-        if r.status == "error":
+        if r.status == Status.ERROR:
             lines.append(f"ERROR {r.op} @ {r.backend}")
             lines += ["  " + line for line in r.reason.splitlines()]
             lines.append("")
@@ -175,8 +184,8 @@ def _anchor(r: OpResult) -> str:
 
 
 def _tooltip(r: OpResult) -> str:
-    parts = [r.status]
-    if r.status in ("pass", "fail"):
+    parts = [str(r.status)]
+    if r.status.checked:
         parts += [
             f"{r.cases} cases",
             f"worst tolerance ratio {r.worst_tolerance_ratio:.3g} (<= 1 passes)",
@@ -197,14 +206,14 @@ def _tooltip(r: OpResult) -> str:
     return "; ".join(parts)
 
 
-def _tone(status: str) -> str:
-    # statuses other than pass and fail (present or future) render neutral, as their text
-    return {"pass": "good", "fail": "bad", "error": "bad"}.get(status, "neutral")
+def _tone(status: Status) -> str:
+    # statuses other than pass, fail and error render neutral, as their text
+    return {Status.PASS: "good", Status.FAIL: "bad", Status.ERROR: "bad"}.get(status, "neutral")
 
 
 def _html_cell(r: OpResult) -> _report.Html:
-    text = f"{_SYMBOL[r.status]} {r.cases}" if r.status in ("pass", "fail") else r.status
-    href = "#" + _anchor(r) if r.status == "fail" else ""
+    text = f"{_SYMBOL[r.status]} {r.cases}" if r.status.checked else str(r.status)
+    href = "#" + _anchor(r) if r.status == Status.FAIL else ""
     return cell(text, cls=_tone(r.status), title=_tooltip(r), href=href)
 
 
@@ -216,8 +225,9 @@ def _html_legend(results: Sequence[OpResult]) -> str:
     lines = [f"<p>{swatches}</p>", "<p>Cells: status and cases run; hover for the checks, "
              "the worst error as a fraction of the tolerance and the worst absolute error "
              "against the float64 oracle. Failing cells link to their inputs.</p>"]
-    missing = sorted({(r.backend, r.reason) for r in results if r.status == "not installed"})
-    others = [r for r in results if r.status not in ("pass", "fail", "not installed") and r.reason]
+    missing = sorted({(r.backend, r.reason) for r in results if r.status == Status.NOT_INSTALLED})
+    others = [r for r in results
+              if not r.status.checked and r.status != Status.NOT_INSTALLED and r.reason]
     if missing:
         lines.append("<p>Not installed: " + "; ".join(f"<b>{esc(b)}</b> ({esc(why)})"
                                                       for b, why in missing) + "</p>")

@@ -21,8 +21,9 @@ native half kernel rounds as it goes, within its own precision).
 
 from __future__ import annotations
 
+import functools
 import inspect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
@@ -33,7 +34,18 @@ from .._lib.inputs import ArrayInputs, inputs_of
 from ..spec import Case, OpSpec
 from .backends import Backend
 
-__all__ = ["Variant", "variants", "param_names", "round_through", "HALF_TOLERANCE"]
+__all__ = [
+    "CANONICAL",
+    "HALF_TOLERANCE",
+    "Variant",
+    "cycled",
+    "has_float",
+    "param_names",
+    "present",
+    "present_torch",
+    "round_through",
+    "variants",
+]
 
 # added to the spec's float32 tolerance: the float32 result rounded once to the half
 # dtype is off by at most half its unit in the last place (2**-11 and 2**-8 relative),
@@ -65,13 +77,20 @@ class Variant:
         return ", ".join(parts)
 
 
+CANONICAL = Variant()  # the case as the spec wrote it
+
+
+@functools.cache  # one signature per op, read once instead of on every drawn case
+def _positional_params(impl: Callable[..., Any]) -> tuple[str, ...]:
+    return tuple(
+        p.name for p in inspect.signature(impl).parameters.values()
+        if p.kind is not inspect.Parameter.KEYWORD_ONLY
+    )
+
+
 def param_names(spec: OpSpec, case: Case) -> dict[str, Any]:
     """The case's arguments by parameter name (positional ones named from the op)."""
-    params = [
-        p.name for p in inspect.signature(spec.impl).parameters.values()
-        if p.kind is not inspect.Parameter.KEYWORD_ONLY
-    ]
-    named = dict(zip(params, case.args, strict=False))
+    named = dict(zip(_positional_params(spec.impl), case.args, strict=False))
     named.update(case.kwargs)
     return named
 
@@ -89,10 +108,15 @@ def _is_array(v: Any) -> TypeGuard[np.ndarray]:
     return isinstance(v, np.ndarray)
 
 
-def _has_float(v: Any) -> bool:
-    if isinstance(v, Mapping):
-        return any(_has_float(x) for x in v.values())
-    return _is_array(v) and v.dtype.kind == "f"
+def has_float(case: Case) -> bool:
+    """Whether the case holds a floating array or scalar (inside a mapping included)."""
+
+    def floating(v: Any) -> bool:
+        if isinstance(v, Mapping):
+            return any(floating(x) for x in v.values())
+        return isinstance(v, (np.ndarray, np.generic)) and v.dtype.kind == "f"
+
+    return any(floating(v) for v in (*case.args, *case.kwargs.values()))
 
 
 def _half_fits(values: Any, halves: tuple[str, ...]) -> tuple[str, ...]:

@@ -2,7 +2,7 @@
 
 The parent process never imports an array library: it hands (op, backend) cells to
 ``jobs`` worker processes (started with ``spawn``: forking a process that has loaded
-torch or JAX is unsafe) and collects an :class:`~xpops.conformance.engine.OpResult` and a
+torch or JAX is unsafe) and collects an :class:`~xpops.conformance.results.OpResult` and a
 resource :class:`~xpops.conformance.resources.Sample` per cell.
 
 - A worker that dies inside a cell (a segfault or abort in a backend's native code) or
@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from .engine import OpResult
 from .resources import ResourceLog, Sample
+from .results import OpResult, Status
 
 __all__ = ["Cell", "CellOptions", "run_cells", "default_jobs"]
 
@@ -132,8 +132,8 @@ def _serve(conn: Connection, log_path: str, worker: int) -> None:
         cell, options = request
         try:
             result = check_cell(cell, options)
-        except BaseException as exc:  # SystemExit from a bad --impl included
-            result = OpResult(cell.op, cell.backend, "error",
+        except BaseException as exc:  # a bad --impl target (ValueError) included
+            result = OpResult(cell.op, cell.backend, Status.ERROR,
                               reason=f"{type(exc).__name__}: {exc}")
         _return_freed_memory()
         conn.send((result, sample(worker, cell.label, result.executables)))
@@ -214,7 +214,7 @@ def _error(cell: Cell, options: CellOptions, what: str, tail: str) -> OpResult:
     if tail:
         reason += "; its last output:\n" + tail
     impl = options.impl if options.impl and options.native else "xpops"
-    return OpResult(cell.op, cell.backend, "error", reason=reason, impl=impl)
+    return OpResult(cell.op, cell.backend, Status.ERROR, reason=reason, impl=impl)
 
 
 def run_cells(
@@ -299,7 +299,7 @@ def run_cells(
         except KeyboardInterrupt:
             for i, cell in enumerate(cells):
                 if results[i] is None:
-                    results[i] = OpResult(cell.op, cell.backend, "not run",
+                    results[i] = OpResult(cell.op, cell.backend, Status.NOT_RUN,
                                           reason="the run was interrupted")
         finally:
             for worker in list(workers):
