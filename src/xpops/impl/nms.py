@@ -46,16 +46,16 @@ from .._lib.validation import (
     reject_lazy,
 )
 from .boxes import check_offset, xyxy_boxes
-from .nms_greedy import (
+from .nms_blocks import (
     box_columns,
     column_iou,
     earlier_pairs,
     exceeds,
-    greedy_nms,
     resolve,
     select_columns,
     strict_threshold,
 )
+from .nms_greedy import greedy_nms
 
 __all__ = ["nms", "batched_nms", "nms_padded", "soft_nms"]
 

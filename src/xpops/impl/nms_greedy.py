@@ -1,5 +1,5 @@
-"""The exact greedy NMS behind :func:`xpops.nms` and :func:`xpops.batched_nms`, and the
-column helpers (IoU, suppression blocks) that :mod:`xpops.impl.nms` shares with it.
+"""The exact greedy NMS behind :func:`xpops.nms` and :func:`xpops.batched_nms`, built on
+the column helpers (IoU, suppression blocks) of :mod:`xpops.impl.nms_blocks`.
 
 Exact, with no N x N matrix. The greedy result over sorted boxes is the unique fixed
 point of "keep i unless a kept j < i overlaps it above the threshold", and it is found
@@ -38,7 +38,6 @@ speed, never the result.
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -48,20 +47,20 @@ from .._lib.indexing import take_nonnegative as _take
 from .._lib.namespace import default_int, device
 from .._lib.topk import smallest_k
 from .._lib.validation import check_count
-from .boxes import safe_ratio
+from .nms_blocks import (
+    box_columns,
+    column_iou,
+    earlier_pairs,
+    exceeds,
+    plain_areas,
+    resolve_all,
+    select_columns,
+    strict_threshold,
+    survivors,
+)
 
-__all__ = [
-    "GreedyTuning",
-    "DEFAULT_TUNING",
-    "greedy_nms",
-    "strict_threshold",
-    "box_columns",
-    "column_iou",
-    "exceeds",
-    "resolve",
-    "earlier_pairs",
-    "select_columns",
-]
+__all__ = ["GreedyTuning", "DEFAULT_TUNING", "greedy_nms"]
+
 
 @dataclass(frozen=True)
 class GreedyTuning:
@@ -161,30 +160,7 @@ def greedy_nms(
     return xp.astype(_take(xp, order, kept), int_dtype)
 
 
-def strict_threshold(xp: Any, dtype: Any, t: float) -> float:
-    """The value ``c`` of ``dtype`` with ``x > c`` <=> ``x > t`` (real) for every ``x``.
-
-    Namespaces compare a float32 array with a Python float in float32, rounding ``t``;
-    torchvision compares in double. Rounding down to the nearest value of ``dtype``
-    gives the double comparison's answer in any namespace.
-    """
-    code = {16: "e", 32: "f"}.get(xp.finfo(dtype).bits)
-    if code is None or not -1e4 < t < 1e4:
-        return t
-    c: float = struct.unpack(code, struct.pack(code, t))[0]
-    if c > t:  # step down one unit in the last place of ``dtype``
-        bits = struct.unpack({"e": "H", "f": "I"}[code], struct.pack(code, c))[0]
-        if c > 0:
-            bits -= 1
-        elif c < 0:
-            bits += 1
-        else:  # -smallest subnormal
-            bits = 0x8001 if code == "e" else 0x80000001
-        c = struct.unpack(code, struct.pack({"e": "H", "f": "I"}[code], bits))[0]
-    return c
-
-
-# ---------------------------------------------------- building blocks, phase 1: blocked
+# ------------------------------------------------------------------ phase 1: blocked
 
 
 def _sorted_candidates(xp: Any, scores: Any, score_threshold: float | None) -> Any:
@@ -196,125 +172,25 @@ def _sorted_candidates(xp: Any, scores: Any, score_threshold: float | None) -> A
     return _take(xp, idx, order)
 
 
-def box_columns(xp: Any, xyxy: Any, offset: int) -> Any:
-    """``(5, N)``: x1, y1, x2, y2 and area as contiguous rows (broadcasting strided
-    columns of an ``(N, 4)`` array is several times slower on torch)."""
-    x1, y1, x2, y2 = (xyxy[:, i] for i in range(4))
-    if offset:
-        area = (x2 - x1 + offset) * (y2 - y1 + offset)
-    else:
-        area = (x2 - x1) * (y2 - y1)
-    return xp.stack((x1, y1, x2, y2, area))
-
-
-def column_iou(xp: Any, a: Any, b: Any, offset: int, *, guard: bool = True) -> Any:
-    """IoU of columns ``a (5, ...)`` and ``b (5, ...)`` (broadcast), as torchvision computes
-    it: ``inter / (area_a + area_b - inter)``, 0 where the union is 0.
-
-    ``guard=False`` divides outright, for boxes whose areas are all normal positive
-    numbers (:func:`_plain_areas`): every union is then positive (``inter`` is at most
-    the smaller area, the rounding being monotone), so the result is the same.
-    """
-    zero = xp.zeros((), dtype=a.dtype, device=device(a))
-    w = xp.minimum(a[2, ...], b[2, ...]) - xp.maximum(a[0, ...], b[0, ...])
-    h = xp.minimum(a[3, ...], b[3, ...]) - xp.maximum(a[1, ...], b[1, ...])
-    if offset:
-        w, h = w + offset, h + offset
-    inter = xp.maximum(w, zero) * xp.maximum(h, zero)
-    union = a[4, ...] + b[4, ...] - inter
-    return safe_ratio(xp, inter, union) if guard else inter / union
-
-
-def _plain_areas(xp: Any, cols: Any) -> bool:
-    """Whether every area is finite and at least ``smallest_normal / eps``: no union can
-    then be 0, subnormal (flushed to 0 on some backends) or NaN, so IoUs need no guard."""
-    if cols.shape[1] == 0:
-        return True
-    fi = xp.finfo(cols.dtype)
-    area = cols[4, :]
-    return bool(xp.min(area) >= fi.smallest_normal / fi.eps) and bool(xp.max(area) <= fi.max)
-
-
-def exceeds(
-    xp: Any, a: Any, b: Any, t: float, offset: int, la: Any, lb: Any, guard: bool = True
-) -> Any:
-    """``IoU(a_i, b_j) > t`` for columns ``a (5, n)``, ``b (5, m)``; same labels only."""
-    hit = column_iou(xp, a[:, :, None], b[:, None, :], offset, guard=guard) > t
-    if la is not None:
-        hit = hit & (la[:, None] == lb[None, :])
-    return hit
-
-
-def _survivors(
-    xp: Any, a: Any, b: Any, t: float, offset: int, la: Any, lb: Any, guard: bool
-) -> Any:
-    """``(m,)`` mask of the boxes of ``b (5, m)`` that no box of ``a (5, k >= 1)``
-    suppresses. Without labels and guard, the largest IoU against ``t``: a float
-    reduction instead of a boolean matrix (the same answer, as no IoU is NaN then)."""
-    if la is None and not guard:
-        iou = column_iou(xp, a[:, :, None], b[:, None, :], offset, guard=False)
-        return xp.max(iou, axis=0) <= t
-    return ~xp.any(exceeds(xp, a, b, t, offset, la, lb, guard), axis=0)
-
-
-def resolve(xp: Any, suppresses: Any, candidate: Any = None, start: Any = None) -> Any:
-    """Greedy keep mask of a block: ``suppresses[j, i]`` (j before i) and candidates
-    (None: all).
-
-    Iterates ``keep = candidate & ~any_j(keep[j] & suppresses[j, i])`` from "all kept"
-    (or from ``start``, a later round): after round r every box whose suppression chain
-    is at most r long is final, so the loop stops at the greedy answer (the map's only
-    fixed point). Each round counts a box's kept suppressors with a matrix-vector
-    product, several times faster than a boolean ``(b, b)`` pass (the count of 0/1
-    terms is 0 exactly when none is 1, whatever the accumulation's precision).
-    """
-    edges = xp.astype(suppresses, xp.float32)
-
-    def body(state: tuple[Any, Any]) -> tuple[Any, Any]:
-        keep, _ = state
-        new = xp.matmul(xp.astype(keep, xp.float32), edges) == 0
-        if candidate is not None:
-            new = candidate & new
-        return new, xp.any(new != keep)
-
-    keep = candidate if start is None else start
-    changed = xp.asarray(True, device=device(keep))
-    keep, _ = while_loop(lambda state: state[1], body, (keep, changed))
-    return keep
-
-
-def earlier_pairs(xp: Any, b: int, dev: Any) -> Any:
-    """``(b, b)`` mask of the pairs ``j < i`` (row j, column i)."""
-    r = xp.arange(b, device=dev)
-    return r[:, None] < r[None, :]
-
-
-def select_columns(xp: Any, cols: Any, labels: Any, mask: Any) -> tuple[Any, Any, Any]:
-    """The columns (and labels) where ``mask`` holds, and their indices."""
-    (idx,) = xp.nonzero(mask)
-    picked = _take(xp, cols, idx, axis=1)
-    return picked, None if labels is None else _take(xp, labels, idx), idx
-
-
 def _greedy(
     xp: Any, cols: Any, labels: Any, t: float, offset: int, limit: int | None,
     tuning: GreedyTuning, block: int | None = None, plain: bool = False,
 ) -> Any:
     """Positions (ascending) kept by greedy NMS over columns ``(5, m)`` in the given order
     (``block``: the first block's size, by default ``tuning.first_block``; ``plain``: the
-    areas are known to pass :func:`_plain_areas`)."""
+    areas are known to pass :func:`plain_areas`)."""
     dev = device(cols)
     pos = xp.arange(cols.shape[1], dtype=default_int(xp, dev), device=dev)
     kept: list[Any] = []
     n_kept = 0
     sparse_checked = t < 0  # a negative threshold suppresses disjoint boxes: no sweep
-    guard = not (plain or _plain_areas(xp, cols))
+    guard = not (plain or plain_areas(xp, cols))
     block = tuning.first_block if block is None else block
     while cols.shape[1] > 0:
         b = min(block, cols.shape[1])
         head, lab = cols[:, :b], None if labels is None else labels[:b]
-        keep = _resolve_all(xp, exceeds(xp, head, head, t, offset, lab, lab, guard)
-                            & earlier_pairs(xp, b, dev))
+        keep = resolve_all(xp, exceeds(xp, head, head, t, offset, lab, lab, guard)
+                           & earlier_pairs(xp, b, dev))
         winners, win_lab, idx = select_columns(xp, head, lab, keep)
         k = idx.shape[0]
         kept.append(_take(xp, pos, idx))
@@ -324,7 +200,7 @@ def _greedy(
             break
         cols, pos = cols[:, b:], pos[b:]
         labels = None if labels is None else labels[b:]
-        alive = _survivors(xp, winners, cols, t, offset, win_lab, labels, guard)
+        alive = survivors(xp, winners, cols, t, offset, win_lab, labels, guard)
         cols, labels, idx = select_columns(xp, cols, labels, alive)
         pos = _take(xp, pos, idx)
         m = cols.shape[1]
@@ -468,7 +344,7 @@ def _few_first(
     if cand_scores.shape[0] < tuning.few_min or xp.finfo(boxes.dtype).eps > 1e-6:
         return None
     cols = box_columns(xp, boxes, offset)
-    if not _plain_areas(xp, cols):
+    if not plain_areas(xp, cols):
         return None
     kept, rest = _few_survivors(xp, cols, cand_scores, t, offset, limit, tuning)
     n_kept = sum(k.shape[0] for k in kept)
@@ -515,8 +391,8 @@ def _few_survivors(
                             tuning.sample)
         b = block.shape[0]
         head = _take(xp, here, block, axis=1)
-        keep = _resolve_all(xp, exceeds(xp, head, head, t, offset, None, None, False)
-                            & earlier_pairs(xp, b, dev))
+        keep = resolve_all(xp, exceeds(xp, head, head, t, offset, None, None, False)
+                           & earlier_pairs(xp, b, dev))
         winners, _, idx = select_columns(xp, head, None, keep)
         won = _take(xp, block, idx)
         kept.append(won if pos is None else _take(xp, pos, won))
@@ -525,7 +401,7 @@ def _few_survivors(
         if n == b or (limit is not None and n_kept >= limit):
             return kept, None
         if k * n <= tuning.dense_pairs:
-            survive = _survivors(xp, winners, here, t, offset, None, None, False)
+            survive = survivors(xp, winners, here, t, offset, None, None, False)
         else:
             grid = _Grid(xp, cols, offset, tuning) if grid is None else grid
             survive = ~_cell_kills(xp, grid, winners, pos, t, offset, tuning.dense_pairs)
@@ -552,12 +428,6 @@ def _best_first(xp: Any, scores: Any, b: int, sample_size: int) -> Any:
     if top.shape[0] > 32 * b:
         return smallest_k(xp, -scores, b)[1]
     return _take(xp, top, xp.argsort(-_take(xp, scores, top), stable=True)[:b])
-
-
-def _resolve_all(xp: Any, suppresses: Any) -> Any:
-    """:func:`resolve` of a block whose boxes are all candidates, starting from its
-    first round (kept: the boxes nothing in the block suppresses)."""
-    return resolve(xp, suppresses, start=~xp.any(suppresses, axis=0))
 
 
 class _Grid:
@@ -666,7 +536,7 @@ def _cell_kills(
         dead = _take(xp, left, xp.nonzero(hit)[0])
         left = _take(xp, left, xp.nonzero(_take(xp, third, cell) & ~hit)[0])
     if left.shape[0]:
-        more = ~_survivors(xp, winners, _take(xp, cand, left, axis=1), t, offset, None, None,
-                           False)
+        more = ~survivors(xp, winners, _take(xp, cand, left, axis=1), t, offset, None, None,
+                          False)
         dead = xp.concat((dead, _take(xp, left, xp.nonzero(more)[0])))
     return killed | (bincount(xp, dead, length=n) > 0)
