@@ -12,15 +12,11 @@ from .impl.activations import (
     sigmoid,
     softmax,
 )
-from .impl.attention import (
-    mha_params_from_torch,
-    multi_head_attention,
-    scaled_dot_product_attention,
-)
+from .impl.attention import scaled_dot_product_attention
+from .impl.attention_mha import mha_params_from_torch, multi_head_attention
 from .impl.average_precision import average_precision_score, interpolated_average_precision
-from .impl.boxes import (
-    box_area,
-    box_convert,
+from .impl.boxes import box_area, box_convert
+from .impl.boxes_iou import (
     box_iou,
     complete_box_iou,
     complete_box_iou_loss,

@@ -9,6 +9,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..impl import attention as _impl
+from ..impl import attention_mha as _impl_mha
 from ._base import Case, InvalidCase, Native, OpSpec, Property, Unsupported
 from ._strategies import masks_for
 
@@ -485,7 +486,7 @@ _MHA_ROW_MASK[0] = False
 MULTI_HEAD_ATTENTION = OpSpec(
     name="multi_head_attention",
     family="attention",
-    impl=_impl.multi_head_attention,
+    impl=_impl_mha.multi_head_attention,
     oracle=mha_oracle,
     cases=_mha_cases,
     signature=(

@@ -40,6 +40,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..impl import boxes as _impl
+from ..impl import boxes_iou as _impl_iou
 from ._base import Capabilities, Case, InvalidCase, Native, OpSpec, Property, Unsupported
 
 # Written out, not taken from the implementation: the oracle must not inherit its
@@ -524,7 +525,7 @@ def _pairwise_spec(name: str, doc: str) -> OpSpec:
     return OpSpec(
         name=name,
         family="boxes",
-        impl=getattr(_impl, name),
+        impl=getattr(_impl_iou, name),
         oracle=_pairwise_oracle(kind, EPS if has_eps else 0.0),
         cases=lambda: _pairwise_cases(eps=has_eps),
         signature=f"{name}(boxes1, boxes2, /, *, fmt='xyxy', offset=0{eps_sig})",
@@ -554,7 +555,7 @@ def _loss_spec(name: str, doc: str) -> OpSpec:
     return OpSpec(
         name=name,
         family="boxes",
-        impl=getattr(_impl, name),
+        impl=getattr(_impl_iou, name),
         oracle=_loss_oracle(kind),
         cases=_loss_cases,
         signature=(
