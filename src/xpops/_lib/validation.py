@@ -97,6 +97,11 @@ def check_probability(value: Any, name: str) -> float:
     return check_real(value, name, low=0.0, high=1.0)
 
 
+def check_beta(beta: Any) -> float:
+    """The F-beta weight: a finite real number > 0."""
+    return check_real(beta, "beta", finite=True, low=0.0, low_open=True)
+
+
 def check_count(
     value: Any, name: str, *, minimum: int = 0, maximum: int | None = None, optional: bool = False
 ) -> int:

@@ -23,11 +23,11 @@ from typing import Any
 from .._lib.inputs import array_op
 from .._lib.namespace import array_namespace, as_array, default_float, device
 from .._lib.validation import (
+    check_beta,
     check_choice,
     check_ignore_index,
     check_integer,
     check_num_classes,
-    check_real,
     check_same_shape,
     check_zero_division,
 )
@@ -50,10 +50,6 @@ __all__ = [
 ]
 
 AVERAGES = ("binary", "micro", "macro", "weighted", "samples", None)
-
-
-def _check_beta(beta: Any) -> float:
-    return check_real(beta, "beta", finite=True, low=0.0, low_open=True)
 
 
 # --------------------------------------------------------------- confusion matrix
@@ -325,7 +321,7 @@ def fbeta_from_stats(
     Array(0.4, dtype=array_api_strict.float64)
     """
     xp = array_namespace(stats)
-    beta = _check_beta(beta)
+    beta = check_beta(beta)
     zero_division = check_zero_division(zero_division)
     check_choice(average, "average", AVERAGES)
     if average == "samples":
@@ -427,7 +423,7 @@ def precision_recall_fbeta(
     xp = array_namespace(preds, target)
     check_choice(task, "task", TASKS)
     check_choice(average, "average", AVERAGES)
-    beta = _check_beta(beta)
+    beta = check_beta(beta)
     zero_division = check_zero_division(zero_division)
     if average == "samples" and task != "multilabel":
         msg = f"average='samples' applies to task='multilabel' only, got task={task!r}"

@@ -18,13 +18,9 @@ from .._lib.elsewhere import compute_elsewhere
 from .._lib.inputs import array_op
 from .._lib.jax_eager import run_compiled
 from .._lib.namespace import array_namespace, default_int, device
-from .._lib.validation import check_binary_scores, check_real, reject_lazy
+from .._lib.validation import check_beta, check_binary_scores, reject_lazy
 
 __all__ = ["fbeta_curve", "best_fbeta_threshold"]
-
-
-def _check_beta(beta: Any) -> float:
-    return check_real(beta, "beta", finite=True, low=0.0, low_open=True)
 
 
 def _counts(scores: Any, target: Any, xp: Any, beta: float) -> tuple[Any, Any, Any, Any, Any]:
@@ -118,7 +114,7 @@ def fbeta_curve(scores: Any, target: Any, /, *, beta: float = 1.0) -> tuple[Any,
     reject_lazy("fbeta_curve", "sorts the scores; its length depends on their values",
                 scores, target)
     xp = array_namespace(scores, target)
-    beta = _check_beta(beta)
+    beta = check_beta(beta)
     check_binary_scores(xp, scores, target)
     if math.prod(scores.shape) == 0:
         empty = xp.zeros((0,), dtype=scores.dtype, device=device(scores))
@@ -197,7 +193,7 @@ def best_fbeta_threshold(scores: Any, target: Any, /, *, beta: float = 1.0) -> t
     """
     reject_lazy("best_fbeta_threshold", "sorts the scores", scores, target)
     xp = array_namespace(scores, target)
-    beta = _check_beta(beta)
+    beta = check_beta(beta)
     check_binary_scores(xp, scores, target)
     if math.prod(scores.shape) == 0:
         msg = f"`scores` must not be empty, got shape {tuple(scores.shape)}"
