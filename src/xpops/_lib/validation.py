@@ -163,16 +163,22 @@ def check_label_range(
             return  # under jit, even for a concrete x closed over
         if int(low) >= 0 and (num_classes is None or int(top) < num_classes):
             return  # two reductions, no full-size temporaries: the common, valid case
-    bad = x < 0 if num_classes is None else (x < 0) | (x >= num_classes)
-    if keep is not None:
-        bad = bad & keep
-    if ignore_index is not None:
-        bad = bad & (x != ignore_index)
+    outside = x < 0 if num_classes is None else (x < 0) | (x >= num_classes)
+    bad = _kept(outside, x, keep, ignore_index)
     if not concrete_true(xp.any(bad)):
         return
     allowed = "[0, inf)" if num_classes is None else f"[0, {num_classes})"
     msg = f"`{name}` holds labels outside {allowed}: " + _first_bad(xp, x, bad, ignore_index)
     raise ValueError(msg)
+
+
+def _kept(bad: Any, x: Any, keep: Any, ignore_index: int | None) -> Any:
+    """``bad`` where ``keep`` is True and ``x`` is not ``ignore_index``."""
+    if keep is not None:
+        bad = bad & keep
+    if ignore_index is not None:
+        bad = bad & (x != ignore_index)
+    return bad
 
 
 def _first_bad(xp: Any, x: Any, bad: Any, ignore_index: int | None) -> str:
@@ -336,11 +342,7 @@ def check_binary_values(
             return  # under jit, even for a concrete x closed over
         if int(low) >= 0 and int(top) <= 1:
             return  # two reductions, no full-size temporaries: the common, valid case
-    bad = (x != 0) & (x != 1)
-    if keep is not None:
-        bad = bad & keep
-    if ignore_index is not None:
-        bad = bad & (x != ignore_index)
+    bad = _kept((x != 0) & (x != 1), x, keep, ignore_index)
     if not concrete_true(xp.any(bad)):
         return
     msg = f"`{name}` must hold only 0 and 1: " + _first_bad(xp, x, bad, ignore_index)
