@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..._lib.elsewhere import compute_elsewhere
+from ..._lib.elsewhere import NOT_MOVED, compute_elsewhere, host_first
 from ..._lib.inputs import array_op
 from ..._lib.namespace import array_namespace, device
 from ..._lib.validation import SORTS_AND_MATCHES, reject_lazy
@@ -258,6 +258,14 @@ def coco_evaluate(
               gt_image_ids]
     optional = [a for a in (gt_iscrowd, gt_area, image_ids, category_ids) if a is not None]
     reject_lazy("coco_evaluate", SORTS_AND_MATCHES, *arrays, *optional)
+    options = dict(gt_iscrowd=gt_iscrowd, gt_area=gt_area, box_format=box_format,
+                   image_ids=image_ids, category_ids=category_ids,
+                   iou_thresholds=iou_thresholds, recall_thresholds=recall_thresholds,
+                   max_detections=max_detections, area_ranges=area_ranges,
+                   use_categories=use_categories)
+    moved = host_first(coco_evaluate, *arrays, **options)
+    if moved is not NOT_MOVED:  # eager JAX: checked and evaluated as NumPy input
+        return moved
     xp = array_namespace(*arrays, *optional)
     params = coco_params(iou_thresholds, recall_thresholds, max_detections, area_ranges,
                          use_categories)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..._lib.counting import bincount
-from ..._lib.elsewhere import compute_elsewhere
+from ..._lib.elsewhere import NOT_MOVED, compute_elsewhere, host_first
 from ..._lib.inputs import array_op
 from ..._lib.namespace import array_namespace, default_int, device
 from ..._lib.sorting import dense_codes
@@ -261,6 +261,11 @@ def voc_evaluate(
               gt_image_ids]
     difficult = [] if gt_difficult is None else [gt_difficult]
     reject_lazy("voc_evaluate", SORTS_AND_MATCHES, *arrays, *difficult)
+    moved = host_first(voc_evaluate, *arrays, gt_difficult=gt_difficult,
+                       iou_threshold=iou_threshold, ap_method=ap_method, offset=offset,
+                       box_format=box_format)
+    if moved is not NOT_MOVED:  # eager JAX: checked and evaluated as NumPy input
+        return moved
     xp = array_namespace(*arrays, *difficult)
     iou_threshold = check_real(iou_threshold, "iou_threshold", low=0.0, high=1.0,
                                low_open=True)
